@@ -1,0 +1,1 @@
+namespace attune::devices { const char* Version() { return "0.1.0"; } }
