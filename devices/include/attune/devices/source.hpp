@@ -1,0 +1,36 @@
+// What every heart-data source (simulated heart, serial sensor, replay) hands to the pipeline.
+// Times are seconds since the session started (t_s), on the session's monotonic time base.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace attune::devices {
+
+enum class EventKind {
+    Sample,    // one waveform sample: value in the sensor's raw units (ADC counts)
+    Beat,      // a beat reported by the sensor itself: value = inter-beat interval in ms (0 if unknown)
+    LeadsOff,  // electrodes off / no finger: the waveform is not usable until the next Sample
+    Status,    // a message for the user (text)
+};
+
+struct DeviceEvent {
+    EventKind kind = EventKind::Sample;
+    double t_s = 0.0;
+    double value = 0.0;
+    std::string text;  // only for Status
+};
+
+// A source of heart data. Poll(t_s) appends every event up to session time t_s. Live hardware
+// reports what arrived; the simulator and replay generate exactly up to t_s, so a session
+// driven at any speed (or in a test) gives the same events for the same times.
+class Source {
+public:
+    virtual ~Source() = default;
+    virtual std::string Describe() const = 0;  // e.g. "Simulated heart", "serial /dev/ttyACM0 @115200"
+    virtual bool IsSimulated() const { return false; }
+    virtual double SampleRateHz() const = 0;  // nominal or measured waveform rate; 0 if beat-only
+    virtual void Poll(double t_s, std::vector<DeviceEvent>& out) = 0;
+};
+
+}  // namespace attune::devices

@@ -1,1 +1,0 @@
-namespace attune::devices { const char* Version() { return "0.1.0"; } }
