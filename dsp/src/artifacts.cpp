@@ -1,0 +1,561 @@
+// RR-interval artifact detection and correction (Lipponen & Tarvainen 2019). See artifacts.hpp for
+// the method, the deliberate deviations and how the streaming version differs from the offline one.
+#include <attune/dsp/artifacts.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace attune::dsp {
+
+const char* to_string(IntervalClass c) noexcept {
+    switch (c) {
+        case IntervalClass::ok: return "ok";
+        case IntervalClass::ectopic: return "ectopic";
+        case IntervalClass::missed: return "missed";
+        case IntervalClass::extra: return "extra";
+        case IntervalClass::too_long: return "long";
+        case IntervalClass::too_short: return "short";
+        case IntervalClass::implausible: return "implausible";
+    }
+    return "?";
+}
+
+void ArtifactCounts::add(IntervalClass c) noexcept {
+    switch (c) {
+        case IntervalClass::ok: ++ok; break;
+        case IntervalClass::ectopic: ++ectopic; break;
+        case IntervalClass::missed: ++missed; break;
+        case IntervalClass::extra: ++extra; break;
+        case IntervalClass::too_long: ++too_long; break;
+        case IntervalClass::too_short: ++too_short; break;
+        case IntervalClass::implausible: ++implausible; break;
+    }
+}
+
+namespace detail {
+
+void SortedWindow::insert(double x) { v_.insert(std::upper_bound(v_.begin(), v_.end(), x), x); }
+
+void SortedWindow::erase(double x) {
+    const auto it = std::lower_bound(v_.begin(), v_.end(), x);
+    if (it != v_.end() && *it == x) v_.erase(it);
+}
+
+double SortedWindow::quantile(double q) const noexcept {
+    if (v_.empty()) return 0.0;
+    const double pos = q * static_cast<double>(v_.size() - 1);
+    const auto lo = static_cast<std::size_t>(pos);
+    const std::size_t hi = std::min(lo + 1, v_.size() - 1);
+    const double frac = pos - static_cast<double>(lo);
+    return v_[lo] + frac * (v_[hi] - v_[lo]);
+}
+
+}  // namespace detail
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kTinyMs = 1e-6;  // keeps normalised values finite when a window has no spread
+
+bool plausible(double ibi_ms) {
+    return std::isfinite(ibi_ms) && ibi_ms >= kMinPlausibleIbiMs && ibi_ms <= kMaxPlausibleIbiMs;
+}
+
+// Th = alpha · (Q3 − Q1) / 2 of the window, never below the floor (and never 0, so the normalised
+// values stay finite).
+// Th from the window's spread (see ThresholdScale). The floor relative to medRR is applied later,
+// when medRR of the interval being decided is known.
+double threshold(const detail::SortedWindow& w, const ArtifactConfig& c) {
+    if (w.size() == 0) return kTinyMs;
+    const double th = c.scale == ThresholdScale::median_abs
+                          ? c.kappa * w.quantile(0.5)
+                          : c.alpha * 0.5 * (w.quantile(0.75) - w.quantile(0.25));
+    return std::max(th, kTinyMs);
+}
+
+// What the decision for interval j looks at. Normalised differences outside the series are 0
+// ("no change"), which never triggers a rule; rr1 is NaN when interval j + 1 does not exist.
+struct View {
+    double d[4] = {0.0, 0.0, 0.0, 0.0};    // dRR at j−1, j, j+1, j+2 (ms)
+    double th1[4] = {1.0, 1.0, 1.0, 1.0};  // their Th1 (ms)
+    double m0 = 0.0, th2 = 1.0;            // mRR at j and its Th2 (ms)
+    double rr0 = 0.0, rr1 = kNaN;          // ms
+    double med0 = 0.0;                     // ms
+};
+
+// The view normalised, with the thresholds held up by the floors relative to medRR(j).
+struct Norm {
+    double dn_prev, dn0, dn1, dn2, mn0, th2;
+};
+
+Norm normalise(const View& v, const ArtifactConfig& c) {
+    const double f1 = c.min_threshold_rel * v.med0;
+    Norm n;
+    n.dn_prev = v.d[0] / std::max(v.th1[0], f1);
+    n.dn0 = v.d[1] / std::max(v.th1[1], f1);
+    n.dn1 = v.d[2] / std::max(v.th1[2], f1);
+    n.dn2 = v.d[3] / std::max(v.th1[3], f1);
+    n.th2 = std::max(v.th2, c.min_threshold_rel * v.med0);
+    n.mn0 = v.m0 / n.th2;
+    return n;
+}
+
+struct Decision {
+    IntervalClass cls = IntervalClass::ok;
+    bool next_candidate = false;  // interval j + 1 goes straight to the long/short tests
+    bool consume_next = false;    // interval j + 1 is merged into j (extra beat)
+};
+
+int split_count(double rr, double med, int max_split) {
+    if (!(med > 0.0)) return 2;
+    const auto n = static_cast<int>(std::lround(rr / med));
+    return std::clamp(n, 2, std::max(2, max_split));
+}
+
+// Subspace S1 test for the beat between two intervals, given the normalised difference at that
+// junction (d) and at the junctions either side: a premature beat and its compensatory pause give
+// a negative–positive–negative pattern (a late beat the mirror image). S12 is the larger neighbour
+// for a lengthening and the smaller for a shortening.
+// The junction must also dominate its neighbours (|d| ≥ 3/4 of theirs): the junctions beside an
+// ectopic beat see its large difference as a neighbour and can pass the S12 test by themselves
+// (with a full compensatory pause they are exactly half as large), which would flag a third,
+// normal interval. 3/4 rather than 1 keeps runs of bigeminy, where neighbours are about equal.
+bool ectopic_junction(double d_before, double d, double d_after, const ArtifactConfig& c) {
+    if (!(std::abs(d) > 1.0)) return false;
+    const double dominance = 0.75 * std::max(std::abs(d_before), std::abs(d_after));
+    if (std::abs(d) < dominance) return false;
+    const double s12 = d > 0.0 ? std::max(d_before, d_after) : std::min(d_before, d_after);
+    return (d > 1.0 && s12 < -c.c1 * d - c.c2) || (d < -1.0 && s12 > -c.c1 * d + c.c2);
+}
+
+// The decision flow of Lipponen & Tarvainen (2019), figure 1, for interval j.
+// dRR(j) = RR(j) − RR(j−1) describes the beat that ends interval j − 1 and starts interval j, so
+// the ectopic test is made at both ends of the interval: an ectopic beat corrupts both intervals
+// around it. The long/short/missed/extra tests are about the interval itself.
+// `as_candidate`: j was queued by the evaluation of j − 1 (|dRR(j)| < |dRR(j+1)|) and goes to the
+// long/short tests without the gate, as in the paper.
+Decision classify(const View& view, bool as_candidate, const ArtifactConfig& c) {
+    Decision dec;
+    const Norm v = normalise(view, c);
+    const double d = v.dn0;
+    if (ectopic_junction(v.dn_prev, v.dn0, v.dn1, c) || ectopic_junction(v.dn0, v.dn1, v.dn2, c)) {
+        dec.cls = IntervalClass::ectopic;
+        return dec;
+    }
+    if (!as_candidate) {
+        if (!(std::abs(d) > 1.0 || std::abs(v.mn0) > 3.0)) return dec;
+        dec.next_candidate = std::abs(v.dn1) < std::abs(v.dn2);
+    }
+    // S22: the following two differences, taken against the sign of dRR(j).
+    const double s22 = d >= 0.0 ? std::min(v.dn1, v.dn2) : std::max(v.dn1, v.dn2);
+    const bool eq3 = d > 1.0 && s22 < -1.0;  // long
+    const bool eq4 = std::abs(v.mn0) > 3.0;  // long or short against the local median
+    const bool eq5 = d < -1.0 && s22 > 1.0;  // short
+    if (!(eq3 || eq4 || eq5)) return dec;
+
+    const bool is_long = eq3 || (eq4 && v.mn0 > 0.0);
+    const bool is_short = eq5 || (eq4 && v.mn0 < 0.0);
+    if (is_short && std::isfinite(view.rr1) &&
+        std::abs(view.rr0 + view.rr1 - view.med0) < v.th2) {
+        dec.cls = IntervalClass::extra;
+        dec.consume_next = true;
+        dec.next_candidate = false;
+        return dec;
+    }
+    if (is_long) {
+        const int n = split_count(view.rr0, view.med0, c.max_missed_split);
+        if (std::abs(view.rr0 / n - view.med0) < v.th2) {
+            dec.cls = IntervalClass::missed;
+            return dec;
+        }
+    }
+    dec.cls = view.rr0 > view.med0 ? IntervalClass::too_long : IntervalClass::too_short;
+    return dec;
+}
+
+bool is_interpolated(IntervalClass c) {
+    return c == IntervalClass::ectopic || c == IntervalClass::too_long ||
+           c == IntervalClass::too_short;
+}
+
+// out[k] = f(window of x over [k − h, k + h] ∩ [first, n − 1]) — pandas rolling(center=True,
+// min_periods=1) restricted to x[first..].
+template <class F>
+void rolling_centered(const std::vector<double>& x, std::size_t first, std::size_t h,
+                      detail::SortedWindow& w, std::vector<double>& out, F&& f) {
+    const std::size_t n = x.size();
+    out.assign(n, 0.0);
+    w.clear();
+    std::size_t lo = first, hi = first;  // window holds x[lo, hi)
+    for (std::size_t k = 0; k < n; ++k) {
+        const std::size_t want_lo = std::max(first, k >= h ? k - h : 0);
+        const std::size_t want_hi = std::min(n, k + h + 1);
+        while (hi < want_hi) w.insert(x[hi++]);
+        while (lo < want_lo && lo < hi) w.erase(x[lo++]);
+        out[k] = f(w);
+    }
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------
+// Offline
+
+ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConfig& cfg) {
+    ArtifactResult res;
+    std::vector<double> rr, t, amp;
+    std::vector<std::size_t> input_of;  // series index → index in res.classified
+    res.classified.reserve(beats.size());
+    for (const Beat& b : beats) {
+        if (b.ibi_ms == 0.0) continue;
+        const bool ok = plausible(b.ibi_ms);
+        res.classified.push_back({b.t_s, b.ibi_ms, ok ? IntervalClass::ok : IntervalClass::implausible});
+        if (!ok) continue;
+        input_of.push_back(res.classified.size() - 1);
+        rr.push_back(b.ibi_ms);
+        t.push_back(b.t_s);
+        amp.push_back(b.amplitude);
+    }
+    const std::size_t n = rr.size();
+    const std::size_t h_th = static_cast<std::size_t>(std::max(cfg.threshold_window, 1) / 2);
+    const std::size_t h_med = static_cast<std::size_t>(std::max(cfg.median_window, 1) / 2);
+    detail::SortedWindow w;
+    w.reserve(2 * std::max(h_th, h_med) + 1);
+
+    // dRR and Th1 (d[0] is no difference at all and stays out of the window).
+    std::vector<double> d(n, 0.0), absd(n, 0.0), th1, med, m(n, 0.0), absm(n, 0.0), th2;
+    for (std::size_t k = 1; k < n; ++k) {
+        d[k] = rr[k] - rr[k - 1];
+        absd[k] = std::abs(d[k]);
+    }
+    rolling_centered(absd, 1, h_th, w, th1,
+                     [&](const detail::SortedWindow& s) { return threshold(s, cfg); });
+    rolling_centered(rr, 0, h_med, w, med,
+                     [](const detail::SortedWindow& s) { return s.quantile(0.5); });
+    for (std::size_t k = 0; k < n; ++k) {
+        m[k] = rr[k] - med[k];
+        if (m[k] < 0.0) m[k] *= 2.0;
+        absm[k] = std::abs(m[k]);
+    }
+    rolling_centered(absm, 0, h_th, w, th2,
+                     [&](const detail::SortedWindow& s) { return threshold(s, cfg); });
+
+    std::vector<IntervalClass> cls(n, IntervalClass::ok);
+    std::vector<std::uint8_t> candidate(n, 0), consumed(n, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (consumed[i]) continue;
+        View v;
+        for (std::size_t j = 0; j < 4; ++j) {
+            const std::size_t k = i + j;  // index i − 1 + j, shifted to stay unsigned
+            if (k >= 1 && k - 1 < n) {
+                v.d[j] = d[k - 1];
+                v.th1[j] = th1[k - 1];
+            }
+        }
+        v.m0 = m[i];
+        v.rr0 = rr[i];
+        v.rr1 = i + 1 < n ? rr[i + 1] : kNaN;
+        v.med0 = med[i];
+        v.th2 = th2[i];
+        const Decision dec = classify(v, candidate[i] != 0, cfg);
+        cls[i] = dec.cls;
+        if (i + 1 < n) {
+            if (dec.next_candidate) candidate[i + 1] = 1;
+            if (dec.consume_next) {
+                consumed[i + 1] = 1;
+                cls[i + 1] = IntervalClass::extra;
+            }
+        }
+    }
+    for (std::size_t k = 0; k < n; ++k) res.classified[input_of[k]].cls = cls[k];
+    for (const auto& c : res.classified) res.counts.add(c.cls);
+
+    // Corrected series; interpolated intervals are NaN placeholders filled afterwards.
+    auto& out = res.corrected;
+    out.reserve(n + n / 8);
+    std::vector<double> fallback;  // medRR for each output slot (used when no neighbour exists)
+    fallback.reserve(n + n / 8);
+    auto emit = [&](double ts, double ibi, double a, IntervalClass from, double fb) {
+        out.push_back({ts, ibi, a, from});
+        fallback.push_back(fb);
+    };
+    for (std::size_t k = 0; k < n; ++k) {
+        if (consumed[k]) continue;
+        switch (cls[k]) {
+            case IntervalClass::missed: {
+                const int parts = split_count(rr[k], med[k], cfg.max_missed_split);
+                const double part = rr[k] / parts;
+                const double t0 = t[k] - rr[k] / 1000.0;
+                for (int j = 1; j <= parts; ++j)
+                    emit(t0 + j * part / 1000.0, part, j == parts ? amp[k] : 0.0, cls[k], med[k]);
+                break;
+            }
+            case IntervalClass::extra:
+                if (k + 1 < n)
+                    emit(t[k + 1], rr[k] + rr[k + 1], amp[k + 1], cls[k], med[k]);
+                break;
+            case IntervalClass::ectopic:
+            case IntervalClass::too_long:
+            case IntervalClass::too_short: emit(t[k], kNaN, amp[k], cls[k], med[k]); break;
+            default: emit(t[k], rr[k], amp[k], cls[k], med[k]); break;
+        }
+    }
+    // Linear interpolation (in beat index) across each run of placeholders.
+    const std::size_t no = out.size();
+    for (std::size_t a = 0; a < no;) {
+        if (!std::isnan(out[a].ibi_ms)) {
+            ++a;
+            continue;
+        }
+        std::size_t b = a;
+        while (b < no && std::isnan(out[b].ibi_ms)) ++b;
+        const bool has_l = a > 0, has_r = b < no;
+        for (std::size_t k = a; k < b; ++k) {
+            double v;
+            if (has_l && has_r) {
+                const double l = out[a - 1].ibi_ms, r = out[b].ibi_ms;
+                v = l + (r - l) * static_cast<double>(k - a + 1) / static_cast<double>(b - a + 1);
+            } else if (has_l) {
+                v = out[a - 1].ibi_ms;
+            } else if (has_r) {
+                v = out[b].ibi_ms;
+            } else {
+                v = fallback[k];
+            }
+            out[k].ibi_ms = v;
+            if (k > 0) out[k].t_s = out[k - 1].t_s + v / 1000.0;
+        }
+        a = b;
+    }
+    return res;
+}
+
+ArtifactResult correct_artifacts(std::span<const double> ibi_ms, const ArtifactConfig& cfg) {
+    std::vector<Beat> beats;
+    beats.reserve(ibi_ms.size());
+    double t = 0.0;
+    for (double x : ibi_ms) {
+        t += std::isfinite(x) ? x / 1000.0 : 0.0;
+        beats.push_back({t, x, 0.0});
+    }
+    return correct_artifacts(beats, cfg);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Streaming
+
+ArtifactStream::ArtifactStream(const ArtifactConfig& cfg) : cfg_(cfg) {
+    cfg_.threshold_window = std::max(cfg_.threshold_window, 1);
+    cfg_.median_window = std::max(cfg_.median_window, 1);
+    cfg_.max_missed_split = std::max(cfg_.max_missed_split, 2);
+    // The rings must reach back over a threshold window, a median window and whatever waits.
+    const std::size_t need = static_cast<std::size_t>(cfg_.threshold_window + cfg_.median_window) +
+                             kMaxPending + kLookaheadBeats + 8;
+    std::size_t cap = 1;
+    while (cap < need) cap <<= 1;
+    mask_ = cap - 1;
+    for (auto* v : {&rr_, &t_, &amp_, &d_, &th1_, &m_, &med_, &th2_, &absd_, &absm_}) v->assign(cap, 0.0);
+    cls_.assign(cap, IntervalClass::ok);
+    break_.assign(cap, 0);
+    candidate_.assign(cap, 0);
+    consumed_.assign(cap, 0);
+    win_d_.reserve(static_cast<std::size_t>(cfg_.threshold_window));
+    win_m_.reserve(static_cast<std::size_t>(cfg_.threshold_window));
+    med_scratch_.assign(static_cast<std::size_t>(cfg_.median_window), 0.0);
+    pending_.assign(kMaxPending + 1, Pending{});
+    out_cls_.reserve(kMaxPending + 2);
+    out_cor_.reserve((kMaxPending + 2) * static_cast<std::size_t>(cfg_.max_missed_split));
+}
+
+void ArtifactStream::reset() {
+    win_d_.clear();
+    win_m_.clear();
+    n_ = next_median_ = next_decide_ = 0;
+    break_next_ = true;
+    pend_head_ = pend_size_ = 0;
+    have_prev_out_ = false;
+    out_cls_.clear();
+    out_cor_.clear();
+    counts_ = {};
+}
+
+ArtifactStream::Output ArtifactStream::push(double t_s, double ibi_ms, double amplitude) {
+    out_cls_.clear();
+    out_cor_.clear();
+    if (ibi_ms == 0.0) return output();  // first beat of a stream: no interval yet
+    if (pend_size_ >= kMaxPending) flush_into_output();
+    const bool ok = plausible(ibi_ms);
+    pending_[(pend_head_ + pend_size_) % pending_.size()] = {t_s, ibi_ms, ok ? n_ : -1};
+    ++pend_size_;
+    if (ok) add_plausible(t_s, ibi_ms, amplitude);
+    decide_ready(false);
+    emit_ready();
+    return output();
+}
+
+ArtifactStream::Output ArtifactStream::flush() {
+    out_cls_.clear();
+    out_cor_.clear();
+    flush_into_output();
+    return output();
+}
+
+void ArtifactStream::flush_into_output() {
+    while (next_median_ < n_) compute_median_terms(next_median_++);
+    decide_ready(true);
+    emit_ready();
+    break_next_ = true;
+    have_prev_out_ = false;
+}
+
+void ArtifactStream::add_plausible(double t_s, double ibi_ms, double amplitude) {
+    const std::int64_t k = n_;
+    const std::size_t s = slot(k);
+    const auto W = static_cast<std::int64_t>(cfg_.threshold_window);
+    const bool has_d = !break_next_;
+    const double d = has_d ? ibi_ms - rr_[slot(k - 1)] : 0.0;
+    // Trailing |dRR| window: drop the value that leaves it before the ring slot can be reused.
+    if (k - W >= 0 && !std::isnan(absd_[slot(k - W)])) win_d_.erase(absd_[slot(k - W)]);
+    absd_[s] = has_d ? std::abs(d) : kNaN;
+    if (has_d) win_d_.insert(absd_[s]);
+
+    rr_[s] = ibi_ms;
+    t_[s] = t_s;
+    amp_[s] = amplitude;
+    d_[s] = d;
+    th1_[s] = threshold(win_d_, cfg_);
+    cls_[s] = IntervalClass::ok;
+    break_[s] = break_next_ ? 1 : 0;
+    candidate_[s] = consumed_[s] = 0;
+    break_next_ = false;
+    ++n_;
+    while (next_median_ + kLookaheadBeats < n_) compute_median_terms(next_median_++);
+}
+
+// medRR(k) over the median_window intervals ending at k + look-ahead (or at the newest interval),
+// then mRR(k) and its trailing threshold Th2.
+void ArtifactStream::compute_median_terms(std::int64_t k) {
+    const auto M = static_cast<std::int64_t>(cfg_.median_window);
+    const std::int64_t end = std::min<std::int64_t>(k + kLookaheadBeats, n_ - 1);
+    const std::int64_t begin = std::max<std::int64_t>(0, end - M + 1);
+    std::size_t cnt = 0;
+    for (std::int64_t j = begin; j <= end; ++j) med_scratch_[cnt++] = rr_[slot(j)];
+    const auto first = med_scratch_.begin();
+    const auto mid = first + static_cast<std::ptrdiff_t>(cnt / 2);
+    std::nth_element(first, mid, first + static_cast<std::ptrdiff_t>(cnt));
+    double med = *mid;
+    if (cnt % 2 == 0) med = 0.5 * (med + *std::max_element(first, mid));
+
+    const std::size_t s = slot(k);
+    double m = rr_[s] - med;
+    if (m < 0.0) m *= 2.0;
+    const auto W = static_cast<std::int64_t>(cfg_.threshold_window);
+    if (k - W >= 0) win_m_.erase(absm_[slot(k - W)]);
+    absm_[s] = std::abs(m);
+    win_m_.insert(absm_[s]);
+    med_[s] = med;
+    th2_[s] = threshold(win_m_, cfg_);
+    m_[s] = m;
+}
+
+void ArtifactStream::decide_ready(bool at_end) {
+    while (next_decide_ < n_) {
+        const std::int64_t i = next_decide_;
+        if (!consumed_[slot(i)]) {
+            if (!at_end && i + kLookaheadBeats >= n_) break;
+            decide(i);
+            correct(i);
+        }
+        ++next_decide_;
+    }
+}
+
+void ArtifactStream::decide(std::int64_t i) {
+    const std::size_t s = slot(i);
+    View v;
+    for (std::int64_t j = 0; j < 4; ++j) {
+        const std::int64_t k = i - 1 + j;
+        if ((j == 0 && break_[s]) || k >= n_) continue;  // outside the series: "no change"
+        v.d[j] = d_[slot(k)];
+        v.th1[j] = th1_[slot(k)];
+    }
+    v.m0 = m_[s];
+    v.rr0 = rr_[s];
+    v.rr1 = i + 1 < n_ ? rr_[slot(i + 1)] : kNaN;
+    v.med0 = med_[s];
+    v.th2 = th2_[s];
+    const Decision dec = classify(v, candidate_[s] != 0, cfg_);
+    cls_[s] = dec.cls;
+    if (i + 1 < n_) {
+        if (dec.next_candidate) candidate_[slot(i + 1)] = 1;
+        if (dec.consume_next) {
+            consumed_[slot(i + 1)] = 1;
+            cls_[slot(i + 1)] = IntervalClass::extra;
+        }
+    }
+}
+
+void ArtifactStream::correct(std::int64_t i) {
+    const std::size_t s = slot(i);
+    const IntervalClass c = cls_[s];
+    auto emit = [&](double ts, double ibi, double a) {
+        out_cor_.push_back({ts, ibi, a, c});
+        have_prev_out_ = true;
+        prev_out_t_ = ts;
+        prev_out_ibi_ = ibi;
+    };
+    const double rr = rr_[s];
+    if (c == IntervalClass::missed) {
+        const int parts = split_count(rr, med_[s], cfg_.max_missed_split);
+        const double part = rr / parts;
+        const double t0 = t_[s] - rr / 1000.0;
+        for (int j = 1; j <= parts; ++j) emit(t0 + j * part / 1000.0, part, j == parts ? amp_[s] : 0.0);
+    } else if (c == IntervalClass::extra) {
+        const std::size_t s1 = slot(i + 1);
+        emit(t_[s1], rr + rr_[s1], amp_[s1]);
+    } else if (is_interpolated(c)) {
+        // Right anchor: the first of the next look-ahead intervals that looks normal.
+        const double th2 = std::max(th2_[s], cfg_.min_threshold_rel * med_[s]);
+        double right = kNaN;
+        std::int64_t dist = 0;
+        for (std::int64_t k = i + 1; k <= i + kLookaheadBeats && k < n_; ++k) {
+            if (std::abs(rr_[slot(k)] - med_[s]) <= th2) {
+                right = rr_[slot(k)];
+                dist = k - i;
+                break;
+            }
+        }
+        double v;
+        if (have_prev_out_ && !std::isnan(right))
+            v = prev_out_ibi_ + (right - prev_out_ibi_) / static_cast<double>(dist + 1);
+        else if (have_prev_out_)
+            v = prev_out_ibi_;
+        else if (!std::isnan(right))
+            v = right;
+        else
+            v = med_[s];
+        emit(have_prev_out_ ? prev_out_t_ + v / 1000.0 : t_[s], v, amp_[s]);
+    } else {
+        emit(t_[s], rr, amp_[s]);
+    }
+}
+
+void ArtifactStream::emit_ready() {
+    while (pend_size_ > 0) {
+        const Pending& p = pending_[pend_head_];
+        IntervalClass c;
+        if (p.index < 0)
+            c = IntervalClass::implausible;
+        else if (p.index < next_decide_)
+            c = cls_[slot(p.index)];
+        else
+            break;
+        out_cls_.push_back({p.t_s, p.ibi_ms, c});
+        counts_.add(c);
+        pend_head_ = (pend_head_ + 1) % pending_.size();
+        --pend_size_;
+    }
+}
+
+}  // namespace attune::dsp
