@@ -1,1 +1,110 @@
-int main() { return 0; }
+// attune: breathing and HRV biofeedback trainer.
+//   attune                       the app (simulated heart when no sensor is configured)
+//   attune --headless ...        the same app offscreen, for tests and scripted runs
+// Exit status: 0 ok, 1 no display, 2 usage error, 3 bad input or unwritable output.
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "attune/core/fs_util.hpp"
+#include "attune/core/pattern.hpp"
+#include "attune/core/settings.hpp"
+#include "ui/app_main.hpp"
+#include "ui/app_state.hpp"
+
+namespace {
+
+std::string Lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App cli{"Attune: paced breathing with heart-rate-variability biofeedback"};
+    cli.set_version_flag("--version", "attune 0.1.0");
+    attune::ui::AppOptions opt;
+    std::string preset_name, data_dir, config_dir;
+    double speed = 1.0;
+    double sim_resonance_bpm = 5.5;
+    std::uint64_t seed = 1;
+    cli.add_flag("--headless", opt.headless, "Run offscreen (no display needed) and exit after --duration");
+    cli.add_option("--duration", opt.duration_s, "Headless: session length to run, in seconds")->check(CLI::Range(0.1, 86400.0 * 7));
+    cli.add_option("--speed", speed, "Simulated time runs this many times faster than real time")->check(CLI::Range(0.1, 100000.0));
+    cli.add_option("--preset", preset_name, "Breathing preset by id or name (e.g. resonance, box, 4-7-8)");
+    cli.add_option("--screenshot", opt.screenshot, "Headless: write a PNG of the last frame");
+    cli.add_flag("--json", opt.json, "Headless: print a JSON summary of the run on stdout");
+    cli.add_option("--data-dir", data_dir, "Folder for recorded sessions (default $XDG_DATA_HOME/attune)");
+    cli.add_option("--config-dir", config_dir, "Folder for settings and user presets (default $XDG_CONFIG_HOME/attune)");
+    cli.add_option("--width", opt.width, "Window width in pixels")->check(CLI::Range(320, 8192));
+    cli.add_option("--height", opt.height, "Window height in pixels")->check(CLI::Range(240, 8192));
+    cli.add_option("--sim-resonance-bpm", sim_resonance_bpm, "Simulated heart: resonance breathing rate (breaths/min)")->check(CLI::Range(2.0, 15.0));
+    cli.add_option("--seed", seed, "Simulated heart: random seed");
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = cli.exit(e);
+        return code == 0 ? 0 : 2;
+    }
+    if (!opt.headless && (!opt.screenshot.empty() || opt.json)) {
+        std::fprintf(stderr, "attune: --screenshot and --json need --headless\n");
+        return 2;
+    }
+
+    attune::ui::AppState app;
+    const auto dirs = attune::core::DefaultUserDirs();
+    app.data_dir = data_dir.empty() ? dirs.data_dir : std::filesystem::path(data_dir);
+    app.config_dir = config_dir.empty() ? dirs.config_dir : std::filesystem::path(config_dir);
+    app.speed = opt.headless ? speed : 1.0;
+    app.sim_params.resonance_bpm = sim_resonance_bpm;
+    app.sim_params.seed = seed;
+
+    auto loaded_settings = attune::core::LoadSettings(app.config_dir);
+    app.settings = loaded_settings.settings;
+    if (!loaded_settings.warning.empty()) {
+        std::fprintf(stderr, "attune: %s\n", loaded_settings.warning.c_str());
+        app.messages.push_back(loaded_settings.warning);
+    }
+
+    for (const auto& d : attune::core::AssetDirs()) app.preset_dirs.push_back(d / "presets");
+    app.preset_dirs.push_back(app.config_dir / "presets");
+    auto loaded = attune::core::LoadPresets(app.preset_dirs);
+    app.presets = loaded.presets;
+    for (const auto& e : loaded.errors) {
+        std::fprintf(stderr, "attune: preset skipped: %s\n", e.c_str());
+        app.messages.push_back("Preset skipped: " + e);
+    }
+    if (app.presets.empty()) {
+        std::fprintf(stderr, "attune: no preset files found; using coherent breathing 6/min\n");
+        app.presets.push_back(attune::core::DefaultPattern());
+    }
+
+    // Pick the pattern: --preset, else the remembered one (or the custom pattern), else the first.
+    const std::string wanted = preset_name.empty() ? app.settings.preset_id : preset_name;
+    bool found = false;
+    if (preset_name.empty() && wanted == "custom" && app.settings.custom_pattern) {
+        app.pattern = *app.settings.custom_pattern;
+        app.pattern_is_custom = true;
+        found = true;
+    }
+    for (std::size_t i = 0; i < app.presets.size() && !found; ++i) {
+        if (Lower(app.presets[i].id) == Lower(wanted) || Lower(app.presets[i].name) == Lower(wanted)) {
+            attune::ui::SelectPreset(app, i);
+            found = true;
+        }
+    }
+    if (!found) {
+        if (!preset_name.empty()) {
+            std::fprintf(stderr, "attune: unknown preset '%s'; available:", preset_name.c_str());
+            for (const auto& p : app.presets) std::fprintf(stderr, " %s", p.id.c_str());
+            std::fprintf(stderr, "\n");
+            return 2;
+        }
+        attune::ui::SelectPreset(app, 0);
+    }
+    return attune::ui::RunApp(app, opt);
+}

@@ -1,0 +1,102 @@
+// A live practice session: the pacer, a heart-data source and the pipeline, driven by session
+// time. UI-free: the app, the headless runner and the tests all drive it the same way, by
+// calling Update(now) with a monotonic time, so the same source bytes give the same beats
+// whether the session runs in real time, faster, or in a test.
+//
+// Time bases:
+//   session time t_s  - seconds since Start(), from the caller's monotonic clock (steady_clock,
+//                       scaled by --speed in headless runs); sensor data is stamped with it.
+//   pacer time        - active session time (pauses excluded), owned by PacerClock.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attune/core/pacer.hpp"
+#include "attune/devices/source.hpp"
+
+namespace attune::core {
+
+// A beat as the session keeps it.
+struct SessionBeat {
+    double t_s = 0.0;
+    double ibi_ms = 0.0;
+    double hr_bpm = 0.0;
+    bool accepted = true;  // false: implausible interval (outside 273-2000 ms), not used
+};
+
+struct TimedValue {
+    double t_s;
+    double value;
+};
+
+struct SessionSummary {
+    double duration_s = 0.0;
+    std::int64_t breaths = 0;
+    std::size_t beats = 0;            // accepted beats
+    std::size_t rejected_beats = 0;   // implausible intervals
+    double hr_mean_bpm = 0.0;         // mean of accepted instantaneous rates
+    std::string source;
+    std::string pattern_id;
+};
+
+class LiveSession {
+public:
+    LiveSession(BreathPattern pattern, std::unique_ptr<devices::Source> source);
+
+    // Starting resets the pacer clock and the session time origin (`now_s` on the caller's clock).
+    void Start(double now_s);
+    void TogglePause(double now_s);
+    void Stop(double now_s);
+    // Pulls everything the source has up to `now_s` and updates the state.
+    void Update(double now_s);
+
+    bool running() const { return m_running; }
+    bool paused() const { return m_clock.paused(); }
+    double session_time_s() const { return m_t_s; }
+    double pacer_time_s() const { return m_pacer_t_s; }
+    const Pacer& pacer() const { return m_pacer; }
+    const PacerState& pacer_state() const { return m_state; }
+    const devices::Source& source() const { return *m_source; }
+    devices::Source& source() { return *m_source; }
+
+    // Recent history for plots (bounded: the last kHistoryS seconds).
+    static constexpr double kHistoryS = 120.0;
+    const std::deque<SessionBeat>& recent_beats() const { return m_beats; }
+    const std::deque<TimedValue>& recent_volume() const { return m_volume; }
+    const std::deque<TimedValue>& recent_waveform() const { return m_wave; }
+    double last_hr_bpm() const { return m_last_hr_bpm; }
+
+    SessionSummary Summary() const;
+
+    // The pacer's target lung volume at a session time (for the simulated heart).
+    std::optional<double> TargetVolumeAt(double session_t_s) const;
+
+private:
+    void OnEvent(const devices::DeviceEvent& e);
+    void Trim();
+
+    Pacer m_pacer;
+    PacerClock m_clock;
+    std::unique_ptr<devices::Source> m_source;
+    PacerState m_state;
+    bool m_running = false;
+    double m_origin_s = 0.0;
+    double m_t_s = 0.0;
+    double m_pacer_t_s = 0.0;
+
+    std::vector<devices::DeviceEvent> m_events;  // reused between updates
+    std::deque<SessionBeat> m_beats;
+    std::deque<TimedValue> m_volume;
+    std::deque<TimedValue> m_wave;
+    double m_last_volume_t_s = -1.0;
+    double m_last_hr_bpm = 0.0;
+
+    std::size_t m_accepted = 0, m_rejected = 0;
+    double m_hr_sum = 0.0;
+};
+
+}  // namespace attune::core

@@ -1,0 +1,29 @@
+// User settings, remembered between runs in <config_dir>/settings.json.
+// Unknown keys are kept out; a corrupt file is reported and replaced by defaults (the bad file
+// is left in place as settings.json.bad so nothing the user wrote is lost).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "attune/core/pattern.hpp"
+
+namespace attune::core {
+
+struct Settings {
+    std::string preset_id = "resonance";
+    std::optional<BreathPattern> custom_pattern;  // the pattern editor's last pattern
+    bool show_heart_trace = true;
+    float text_scale = 1.0f;
+};
+
+struct SettingsLoad {
+    Settings settings;
+    std::string warning;  // empty when the file was fine or absent
+};
+
+SettingsLoad LoadSettings(const std::filesystem::path& config_dir);
+std::string SaveSettings(const std::filesystem::path& config_dir, const Settings& s);
+
+}  // namespace attune::core

@@ -1,0 +1,119 @@
+#include "attune/core/live_session.hpp"
+
+#include <cmath>
+
+#include "attune/devices/simulated_heart.hpp"
+#include "attune/dsp/types.hpp"
+
+namespace attune::core {
+
+namespace {
+constexpr double kVolumeStepS = 0.05;      // breathing curve history resolution (20 Hz)
+constexpr double kWaveformHistoryS = 10.0;  // raw waveform kept for the oscilloscope
+}  // namespace
+
+LiveSession::LiveSession(BreathPattern pattern, std::unique_ptr<devices::Source> source)
+    : m_pacer(std::move(pattern)), m_source(std::move(source)) {
+    m_state = m_pacer.At(0.0);
+    // The simulated heart breathes with this session's pacer. LiveSession is neither copied
+    // nor moved (it is held by pointer), so capturing `this` is safe.
+    if (auto* sim = dynamic_cast<devices::SimulatedHeart*>(m_source.get()))
+        sim->SetTarget([this](double t_s) { return TargetVolumeAt(t_s); });
+}
+
+std::optional<double> LiveSession::TargetVolumeAt(double session_t_s) const {
+    if (!m_pacer.pattern().paced || !m_running) return std::nullopt;
+    return m_pacer.At(m_clock.ActiveSeconds(m_origin_s + session_t_s)).volume;
+}
+
+void LiveSession::Start(double now_s) {
+    m_running = true;
+    m_origin_s = now_s;
+    m_clock.Start(now_s);
+    m_t_s = 0.0;
+    m_pacer_t_s = 0.0;
+    m_state = m_pacer.At(0.0);
+}
+
+void LiveSession::TogglePause(double now_s) {
+    if (!m_running) return;
+    m_clock.Toggle(now_s);
+}
+
+void LiveSession::Stop(double now_s) {
+    if (!m_running) return;
+    Update(now_s);
+    m_running = false;
+}
+
+void LiveSession::Update(double now_s) {
+    if (!m_running) return;
+    const double t_s = std::max(m_t_s, now_s - m_origin_s);
+    // Record the breathing curve on a fixed grid of session time (not per frame), so the
+    // history is the same however fast frames come.
+    if (m_last_volume_t_s < 0.0) m_last_volume_t_s = -kVolumeStepS;
+    while (m_last_volume_t_s + kVolumeStepS <= t_s) {
+        m_last_volume_t_s += kVolumeStepS;
+        const auto v = TargetVolumeAt(m_last_volume_t_s);
+        m_volume.push_back({m_last_volume_t_s, v ? *v : 0.5});
+    }
+    m_t_s = t_s;
+    m_pacer_t_s = m_clock.ActiveSeconds(now_s);
+    m_state = m_pacer.At(m_pacer_t_s);
+
+    m_events.clear();
+    m_source->Poll(t_s, m_events);
+    for (const auto& e : m_events) OnEvent(e);
+    Trim();
+}
+
+void LiveSession::OnEvent(const devices::DeviceEvent& e) {
+    switch (e.kind) {
+        case devices::EventKind::Sample:
+            m_wave.push_back({e.t_s, e.value});
+            break;
+        case devices::EventKind::Beat: {
+            SessionBeat b;
+            b.t_s = e.t_s;
+            b.ibi_ms = e.value;
+            if (b.ibi_ms <= 0.0) break;  // first beat of a stream: no interval yet
+            b.accepted = std::isfinite(b.ibi_ms) && b.ibi_ms >= dsp::kMinPlausibleIbiMs &&
+                         b.ibi_ms <= dsp::kMaxPlausibleIbiMs;
+            if (b.accepted) {
+                b.hr_bpm = 60000.0 / b.ibi_ms;
+                m_last_hr_bpm = b.hr_bpm;
+                ++m_accepted;
+                m_hr_sum += b.hr_bpm;
+            } else {
+                ++m_rejected;
+            }
+            m_beats.push_back(b);
+            break;
+        }
+        case devices::EventKind::LeadsOff:
+        case devices::EventKind::Status:
+            break;
+    }
+}
+
+void LiveSession::Trim() {
+    const double keep_from = m_t_s - kHistoryS;
+    while (!m_beats.empty() && m_beats.front().t_s < keep_from) m_beats.pop_front();
+    while (!m_volume.empty() && m_volume.front().t_s < keep_from) m_volume.pop_front();
+    const double wave_from = m_t_s - kWaveformHistoryS;
+    while (!m_wave.empty() && m_wave.front().t_s < wave_from) m_wave.pop_front();
+}
+
+SessionSummary LiveSession::Summary() const {
+    SessionSummary s;
+    s.duration_s = m_t_s;
+    s.breaths = m_state.breath_count;
+    s.beats = m_accepted;
+    s.rejected_beats = m_rejected;
+    s.hr_mean_bpm = m_accepted ? m_hr_sum / static_cast<double>(m_accepted) : 0.0;
+    s.source = m_source->Describe();
+    s.pattern_id = m_pacer.pattern().id;
+    return s;
+}
+
+}  // namespace attune::core

@@ -1,0 +1,50 @@
+#include "attune/core/settings.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "attune/core/fs_util.hpp"
+
+namespace attune::core {
+
+SettingsLoad LoadSettings(const std::filesystem::path& config_dir) {
+    SettingsLoad out;
+    const auto path = config_dir / "settings.json";
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return out;
+    std::string text, error;
+    if (!ReadTextFile(path, text, error, 1u << 20)) {
+        out.warning = path.string() + ": " + error + "; using defaults";
+        return out;
+    }
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        std::filesystem::rename(path, config_dir / "settings.json.bad", ec);
+        out.warning = path.string() + ": not valid JSON; using defaults (kept as settings.json.bad)";
+        return out;
+    }
+    Settings& s = out.settings;
+    if (j.contains("preset_id") && j["preset_id"].is_string()) s.preset_id = j["preset_id"].get<std::string>();
+    if (j.contains("show_heart_trace") && j["show_heart_trace"].is_boolean())
+        s.show_heart_trace = j["show_heart_trace"].get<bool>();
+    if (j.contains("text_scale") && j["text_scale"].is_number()) {
+        const double v = j["text_scale"].get<double>();
+        if (v >= 0.5 && v <= 3.0) s.text_scale = static_cast<float>(v);
+    }
+    if (j.contains("custom_pattern")) {
+        std::string perr;
+        s.custom_pattern = PatternFromJson(j["custom_pattern"], perr);
+        if (!s.custom_pattern) out.warning = path.string() + ": custom_pattern: " + perr;
+    }
+    return out;
+}
+
+std::string SaveSettings(const std::filesystem::path& config_dir, const Settings& s) {
+    nlohmann::json j;
+    j["preset_id"] = s.preset_id;
+    j["show_heart_trace"] = s.show_heart_trace;
+    j["text_scale"] = s.text_scale;
+    if (s.custom_pattern) j["custom_pattern"] = PatternToJson(*s.custom_pattern);
+    return WriteFileAtomic(config_dir / "settings.json", j.dump(2) + "\n");
+}
+
+}  // namespace attune::core

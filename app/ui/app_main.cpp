@@ -1,0 +1,223 @@
+// The SDL2 + Dear ImGui application loop: poll input -> update the session from the clock ->
+// draw windows -> render -> present. Headless runs use SDL's offscreen video driver and the
+// software renderer, advance session time at --speed times the steady clock, and can save the
+// last frame as a PNG.
+#include "ui/app_main.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <vector>
+
+#include <SDL.h>
+#include <nlohmann/json.hpp>
+#include <stb_image_write.h>
+
+#include "imgui.h"
+#include "imgui_impl_sdl.h"
+#include "imgui_impl_sdlrenderer.h"
+#include "ui/app_state.hpp"
+
+namespace attune::ui {
+
+namespace {
+
+double SteadySeconds() {
+    using namespace std::chrono;
+    return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+bool SavePng(SDL_Renderer* renderer, const std::string& path, std::string& error) {
+    int w = 0, h = 0;
+    if (SDL_GetRendererOutputSize(renderer, &w, &h) != 0 || w <= 0 || h <= 0) {
+        error = SDL_GetError();
+        return false;
+    }
+    std::vector<unsigned char> pixels(static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * 4);
+    // ABGR8888 is R, G, B, A in memory order on little-endian machines: what PNG wants.
+    if (SDL_RenderReadPixels(renderer, nullptr, SDL_PIXELFORMAT_ABGR8888, pixels.data(), w * 4) != 0) {
+        error = SDL_GetError();
+        return false;
+    }
+    if (!stbi_write_png(path.c_str(), w, h, 4, pixels.data(), w * 4)) {
+        error = "cannot write " + path;
+        return false;
+    }
+    return true;
+}
+
+bool HaveDisplayHint() {
+    const char* driver = std::getenv("SDL_VIDEODRIVER");
+    if (driver && *driver) return true;
+    const char* x = std::getenv("DISPLAY");
+    const char* wl = std::getenv("WAYLAND_DISPLAY");
+    return (x && *x) || (wl && *wl);
+}
+
+void HandleKey(AppState& app, SDL_Keycode key, double now_s) {
+    switch (key) {
+        case SDLK_SPACE:
+            if (!app.session || !app.session->running()) StartSession(app, now_s);
+            else app.session->TogglePause(now_s);
+            break;
+        case SDLK_F11: app.fullscreen = !app.fullscreen; break;
+        case SDLK_ESCAPE: app.fullscreen = false; break;
+        case SDLK_TAB: app.show_controls = !app.show_controls; break;
+        default: break;
+    }
+}
+
+}  // namespace
+
+int RunApp(AppState& app, const AppOptions& opt) {
+    if (opt.headless) {
+        SDL_SetHint(SDL_HINT_VIDEODRIVER, "offscreen");
+        SDL_SetHint(SDL_HINT_RENDER_DRIVER, "software");
+        // Draw straight into the window surface: with "framebuffer acceleration" the offscreen
+        // driver routes every present through Mesa's software GL, ~15 ms per frame for nothing.
+        SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
+    } else if (!HaveDisplayHint()) {
+        std::fprintf(stderr, "attune: no display found (DISPLAY and WAYLAND_DISPLAY are unset); run with --headless, or set SDL_VIDEODRIVER=offscreen\n");
+        return 1;
+    }
+    if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_TIMER) != 0) {
+        std::fprintf(stderr, "attune: cannot open a display: %s (use --headless to run without one)\n", SDL_GetError());
+        return 1;
+    }
+    const Uint32 flags = SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI | (opt.headless ? SDL_WINDOW_HIDDEN : 0);
+    SDL_Window* window = SDL_CreateWindow("Attune", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, opt.width, opt.height, flags);
+    if (!window) {
+        std::fprintf(stderr, "attune: cannot open a window: %s (use --headless to run without a display)\n", SDL_GetError());
+        SDL_Quit();
+        return 1;
+    }
+    const Uint32 rflags = opt.headless ? SDL_RENDERER_SOFTWARE : (SDL_RENDERER_ACCELERATED | SDL_RENDERER_PRESENTVSYNC);
+    SDL_Renderer* renderer = SDL_CreateRenderer(window, -1, rflags);
+    if (!renderer) renderer = SDL_CreateRenderer(window, -1, SDL_RENDERER_SOFTWARE);
+    if (!renderer) {
+        std::fprintf(stderr, "attune: cannot create a renderer: %s\n", SDL_GetError());
+        SDL_DestroyWindow(window);
+        SDL_Quit();
+        return 1;
+    }
+
+    // High-DPI: scale fonts and sizes by the display's DPI (96 = 1.0) and by any difference
+    // between the window's logical and pixel size.
+    float ddpi = 96.0f;
+    if (!opt.headless && SDL_GetDisplayDPI(0, &ddpi, nullptr, nullptr) != 0) ddpi = 96.0f;
+    int lw = 0, lh = 0, pw = 0, ph = 0;
+    SDL_GetWindowSize(window, &lw, &lh);
+    SDL_GetRendererOutputSize(renderer, &pw, &ph);
+    const float pixel_ratio = lw > 0 ? static_cast<float>(pw) / static_cast<float>(lw) : 1.0f;
+    if (pixel_ratio > 1.01f) SDL_RenderSetScale(renderer, pixel_ratio, pixel_ratio);
+    app.dpi_scale = std::clamp(ddpi / 96.0f, 1.0f, 3.0f);
+
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;  // layout is fixed; settings live in our own file
+    ApplyTheme(app.dpi_scale);
+    app.fonts = LoadFonts(app.dpi_scale * std::max(1.0f, pixel_ratio > 1.01f ? 1.0f : 1.0f), app.settings.text_scale);
+    ImGui_ImplSDL2_InitForSDLRenderer(window);
+    ImGui_ImplSDLRenderer_Init(renderer);
+
+    constexpr int kOrbPx = 1024;
+    const auto orb_pixels = MakeOrbPixels(kOrbPx);
+    SDL_Texture* orb = SDL_CreateTexture(renderer, SDL_PIXELFORMAT_ABGR8888, SDL_TEXTUREACCESS_STATIC, kOrbPx, kOrbPx);
+    if (orb) {
+        SDL_UpdateTexture(orb, nullptr, orb_pixels.data(), kOrbPx * 4);
+        SDL_SetTextureBlendMode(orb, SDL_BLENDMODE_BLEND);
+        // Linear filtering costs ~4x more per pixel in the software renderer; the sprite is large
+        // enough that nearest sampling shows no steps there.
+        SDL_RendererInfo info{};
+        SDL_GetRendererInfo(renderer, &info);
+        SDL_SetTextureScaleMode(orb, (info.flags & SDL_RENDERER_SOFTWARE) ? SDL_ScaleModeNearest : SDL_ScaleModeLinear);
+        app.orb_texture = orb;
+    }
+
+    const double steady0 = SteadySeconds();
+    auto now = [&] { return (SteadySeconds() - steady0) * app.speed; };
+    if (opt.headless) StartSession(app, 0.0);
+
+    bool was_fullscreen = false;
+    std::int64_t frames = 0;
+    int exit_code = 0;
+    while (!app.quit_requested) {
+        SDL_Event ev;
+        while (SDL_PollEvent(&ev)) {
+            ImGui_ImplSDL2_ProcessEvent(&ev);
+            if (ev.type == SDL_QUIT) app.quit_requested = true;
+            if (ev.type == SDL_WINDOWEVENT && ev.window.event == SDL_WINDOWEVENT_CLOSE) app.quit_requested = true;
+            if (ev.type == SDL_KEYDOWN && !ev.key.repeat && !io.WantTextInput) HandleKey(app, ev.key.keysym.sym, now());
+        }
+        double t = now();
+        bool last_frame = false;
+        if (opt.headless && t >= opt.duration_s) {
+            t = opt.duration_s;  // end exactly at the requested session time
+            last_frame = true;
+        }
+        if (app.session) app.session->Update(t);
+
+        if (app.fullscreen != was_fullscreen) {
+            SDL_SetWindowFullscreen(window, app.fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
+            was_fullscreen = app.fullscreen;
+        }
+        if (!opt.headless && (SDL_GetWindowFlags(window) & SDL_WINDOW_MINIMIZED)) {
+            SDL_Delay(50);  // nothing to show: do not spin
+            continue;
+        }
+
+        ImGui_ImplSDLRenderer_NewFrame();
+        ImGui_ImplSDL2_NewFrame();
+        ImGui::NewFrame();
+        DrawPacerView(app, t);
+        DrawControls(app, t);
+        ImGui::Render();
+        SDL_SetRenderDrawColor(renderer, 9, 14, 24, 255);
+        SDL_RenderClear(renderer);
+        ImGui_ImplSDLRenderer_RenderDrawData(ImGui::GetDrawData());
+        ++frames;
+        if (last_frame && !opt.screenshot.empty()) {
+            std::string err;
+            if (!SavePng(renderer, opt.screenshot, err)) {
+                std::fprintf(stderr, "attune: screenshot failed: %s\n", err.c_str());
+                exit_code = 3;
+            }
+        }
+        SDL_RenderPresent(renderer);
+        if (last_frame) break;
+        if (opt.headless && app.speed <= 1.0) SDL_Delay(1);
+    }
+
+    if (opt.headless && opt.json && app.session) {
+        const auto s = app.session->Summary();
+        nlohmann::json j;
+        j["duration_s"] = s.duration_s;
+        j["breaths"] = s.breaths;
+        j["beats"] = s.beats;
+        j["rejected_beats"] = s.rejected_beats;
+        j["hr_mean_bpm"] = s.hr_mean_bpm;
+        j["source"] = app.session->source().IsSimulated() ? "sim" : s.source;
+        j["source_description"] = s.source;
+        j["preset"] = s.pattern_id;
+        j["speed"] = app.speed;
+        j["frames"] = frames;
+        std::cout << j.dump() << std::endl;
+    }
+    if (!opt.headless)
+        if (std::string e = core::SaveSettings(app.config_dir, app.settings); !e.empty())
+            std::fprintf(stderr, "attune: %s\n", e.c_str());
+
+    if (orb) SDL_DestroyTexture(orb);
+    ImGui_ImplSDLRenderer_Shutdown();
+    ImGui_ImplSDL2_Shutdown();
+    ImGui::DestroyContext();
+    SDL_DestroyRenderer(renderer);
+    SDL_DestroyWindow(window);
+    SDL_Quit();
+    return exit_code;
+}
+
+}  // namespace attune::ui

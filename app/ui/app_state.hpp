@@ -1,0 +1,74 @@
+// The application's state, owned by main() and passed by reference to each window's Draw
+// function (windows keep no function-local statics). Only the main thread touches it and ImGui.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attune/core/live_session.hpp"
+#include "attune/core/pattern.hpp"
+#include "attune/core/settings.hpp"
+#include "attune/devices/simulated_heart.hpp"
+
+struct ImFont;
+
+namespace attune::ui {
+
+struct Fonts {
+    ImFont* body = nullptr;
+    ImFont* large = nullptr;  // phase word
+    ImFont* small = nullptr;
+};
+
+struct AppState {
+    // Folders and persistent settings.
+    std::filesystem::path data_dir;
+    std::filesystem::path config_dir;
+    core::Settings settings;
+    std::vector<core::BreathPattern> presets;
+    std::vector<std::filesystem::path> preset_dirs;  // shipped assets first, then the user's
+    char new_preset_name[64] = "";
+    std::vector<std::string> messages;  // warnings shown in the controls panel
+
+    // The pattern the next session will use (a preset or the editor's custom pattern).
+    core::BreathPattern pattern;
+    bool pattern_is_custom = false;
+
+    // The session (created on Start) and how to make its source.
+    std::unique_ptr<core::LiveSession> session;
+    devices::SimParams sim_params;
+
+    // Clock: session time = (steady seconds - origin) * speed.
+    double speed = 1.0;
+
+    // View.
+    bool fullscreen = false;
+    bool show_controls = true;
+    bool show_editor = false;
+    bool quit_requested = false;
+    Fonts fonts;
+    void* orb_texture = nullptr;  // ImTextureID of the orb sprite (an SDL_Texture*)
+    float dpi_scale = 1.0f;
+};
+
+// Creates a session for the current pattern on the configured source and starts it at now_s.
+void StartSession(AppState& app, double now_s);
+void SelectPreset(AppState& app, std::size_t index);
+
+// Windows (one file each).
+void DrawPacerView(AppState& app, double now_s);      // pacer_view.cpp: orb, phase, heart trace
+void DrawControls(AppState& app, double now_s);       // controls_window.cpp: start/pause/stop, presets, editor
+void DrawHeartTrace(const AppState& app, float x, float y, float w, float h);  // heart_trace.cpp
+
+// The orb sprite (orb_texture.cpp): RGBA pixels of a white soft disc whose solid core has
+// radius 1 / kOrbSpriteExtent of the image's half-width; the rest is glow.
+inline constexpr float kOrbSpriteExtent = 1.5f;
+std::vector<unsigned char> MakeOrbPixels(int size_px);
+
+// Theme and fonts (theme.cpp).
+void ApplyTheme(float dpi_scale);
+Fonts LoadFonts(float dpi_scale, float text_scale);
+
+}  // namespace attune::ui

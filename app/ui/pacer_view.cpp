@@ -1,0 +1,124 @@
+// The calm pacer view: a soft orb that grows on inhale and shrinks on exhale, the phase word
+// with a countdown, the rate and the time left, and the heart-rate trace over the breathing
+// curve underneath. Everything is drawn from the session's state; nothing here keeps time.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "imgui.h"
+#include "ui/app_state.hpp"
+
+namespace attune::ui {
+
+namespace {
+
+ImU32 Mix(ImVec4 a, ImVec4 b, float t, float alpha) {
+    t = std::clamp(t, 0.0f, 1.0f);
+    return ImGui::GetColorU32(ImVec4(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t, a.z + (b.z - a.z) * t, alpha));
+}
+
+void CenteredText(ImDrawList* dl, ImFont* font, float size, ImVec2 center, ImU32 col, const char* text) {
+    const ImVec2 sz = font->CalcTextSizeA(size, 1e9f, 0.0f, text);
+    dl->AddText(font, size, ImVec2(center.x - sz.x * 0.5f, center.y - sz.y * 0.5f), col, text);
+}
+
+void FormatClock(char* buf, std::size_t n, double seconds) {
+    const int s = static_cast<int>(std::ceil(std::max(0.0, seconds)));
+    std::snprintf(buf, n, "%d:%02d", s / 60, s % 60);
+}
+
+}  // namespace
+
+void DrawPacerView(AppState& app, double /*now_s*/) {
+    const ImGuiViewport* vp = ImGui::GetMainViewport();
+    const float panel_w = app.show_controls ? 360.0f * app.dpi_scale : 0.0f;
+    ImGui::SetNextWindowPos(vp->WorkPos);
+    ImGui::SetNextWindowSize(ImVec2(vp->WorkSize.x - panel_w, vp->WorkSize.y));
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
+    ImGui::SetNextWindowBgAlpha(0.0f);  // the gradient below is the background
+    ImGui::Begin("##pacer", nullptr,
+                 ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
+                     ImGuiWindowFlags_NoBringToFrontOnFocus);
+    ImGui::PopStyleVar();
+
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const ImVec2 p0 = ImGui::GetWindowPos();
+    const ImVec2 size = ImGui::GetWindowSize();
+    const float s = app.dpi_scale;
+
+    // The background is the renderer's clear colour (a full-screen gradient costs ~5 ms a
+    // frame in the software renderer of headless runs).
+
+    const core::LiveSession* session = app.session.get();
+    const bool running = session && session->running();
+    core::PacerState st = running ? session->pacer_state() : core::Pacer(app.pattern).At(0.0);
+
+    // --- top line: pattern, rate, time left, source ------------------------------------------
+    const ImU32 dim = IM_COL32(150, 165, 180, 255);
+    char line[160];
+    const core::BreathPattern& pattern = running ? session->pacer().pattern() : app.pattern;
+    dl->AddText(app.fonts.body, app.fonts.body->FontSize, ImVec2(p0.x + 20 * s, p0.y + 16 * s), dim, pattern.name.c_str());
+    if (pattern.paced) {
+        const double rate = running ? st.rate_bpm : pattern.BaseRateBpm();
+        std::snprintf(line, sizeof line, "%.1f breaths/min", rate);
+        CenteredText(dl, app.fonts.body, app.fonts.body->FontSize, ImVec2(p0.x + size.x * 0.5f, p0.y + 26 * s), dim, line);
+    }
+    char clock[32];
+    FormatClock(clock, sizeof clock, running ? st.remaining_s : pattern.length_s);
+    std::snprintf(line, sizeof line, "%s left", clock);
+    const ImVec2 tsz = app.fonts.body->CalcTextSizeA(app.fonts.body->FontSize, 1e9f, 0.0f, line);
+    dl->AddText(app.fonts.body, app.fonts.body->FontSize, ImVec2(p0.x + size.x - tsz.x - 20 * s, p0.y + 16 * s), dim, line);
+    if (session && session->source().IsSimulated()) {
+        const char* badge = "simulated heart";
+        const ImVec2 bsz = app.fonts.small->CalcTextSizeA(app.fonts.small->FontSize, 1e9f, 0.0f, badge);
+        const ImVec2 b0(p0.x + 20 * s, p0.y + 44 * s);
+        dl->AddRectFilled(b0, ImVec2(b0.x + bsz.x + 16 * s, b0.y + bsz.y + 6 * s), IM_COL32(40, 60, 80, 200), 8 * s);
+        dl->AddText(app.fonts.small, app.fonts.small->FontSize, ImVec2(b0.x + 8 * s, b0.y + 3 * s), IM_COL32(170, 200, 220, 255), badge);
+    }
+
+    // --- the orb ------------------------------------------------------------------------------
+    const float trace_h = app.settings.show_heart_trace ? std::max(140.0f * s, size.y * 0.28f) : 0.0f;
+    const float orb_area_h = size.y - trace_h - 70 * s;
+    const ImVec2 center(p0.x + size.x * 0.5f, p0.y + 70 * s + orb_area_h * 0.5f);
+    const float r_max = std::max(20.0f, std::min(size.x * 0.42f, orb_area_h * 0.5f) * 0.92f);
+    const float r_min = r_max * 0.38f;
+    const float vol = static_cast<float>(std::clamp(st.volume, 0.0, 1.0));
+    const float r = r_min + (r_max - r_min) * vol;
+
+    const ImVec4 exhale_col(0.33f, 0.45f, 0.85f, 1.0f);  // deep blue when empty
+    const ImVec4 inhale_col(0.36f, 0.82f, 0.80f, 1.0f);  // soft teal when full
+    // The orb is one pre-rendered soft sprite (core plus glow, see orb_texture.cpp) tinted and
+    // scaled: a single quad, smooth at any size, cheap for software renderers too.
+    const float sprite_r = r * kOrbSpriteExtent;
+    if (app.orb_texture)
+        dl->AddImage(app.orb_texture, ImVec2(center.x - sprite_r, center.y - sprite_r),
+                     ImVec2(center.x + sprite_r, center.y + sprite_r), ImVec2(0, 0), ImVec2(1, 1),
+                     Mix(exhale_col, inhale_col, vol, 0.95f));
+    else
+        dl->AddCircleFilled(center, r, Mix(exhale_col, inhale_col, vol, 0.85f), 128);
+    dl->AddCircle(center, r_max, IM_COL32(120, 150, 180, 40), 128, 1.5f * s);  // the full-breath guide
+
+    // --- phase word and countdown ------------------------------------------------------------
+    const ImU32 word_col = IM_COL32(240, 246, 250, 255);
+    if (!running) {
+        CenteredText(dl, app.fonts.large, app.fonts.large->FontSize, center, word_col, "Ready");
+        CenteredText(dl, app.fonts.body, app.fonts.body->FontSize, ImVec2(center.x, center.y + 42 * s), word_col,
+                     "press Space to begin");
+    } else if (st.finished) {
+        CenteredText(dl, app.fonts.large, app.fonts.large->FontSize, center, word_col, "Well done");
+    } else {
+        const char* word = session->paused() ? "Paused" : core::PhaseName(st.phase);
+        CenteredText(dl, app.fonts.large, app.fonts.large->FontSize, center, word_col, word);
+        if (st.paced && !session->paused()) {
+            std::snprintf(line, sizeof line, "%d", static_cast<int>(std::ceil(st.phase_remaining_s - 1e-6)));
+            CenteredText(dl, app.fonts.body, app.fonts.body->FontSize * 1.3f, ImVec2(center.x, center.y + 44 * s), word_col, line);
+        }
+    }
+
+    if (trace_h > 0.0f)
+        DrawHeartTrace(app, p0.x + 20 * s, p0.y + size.y - trace_h - 10 * s, size.x - 40 * s, trace_h);
+
+    ImGui::End();
+}
+
+}  // namespace attune::ui

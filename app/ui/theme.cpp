@@ -1,0 +1,67 @@
+// Calm, dark theme and fonts. DejaVu Sans (Debian's fonts-dejavu-core) when present, otherwise
+// ImGui's built-in font scaled up.
+#include <filesystem>
+
+#include "imgui.h"
+#include "ui/app_state.hpp"
+
+namespace attune::ui {
+
+void ApplyTheme(float dpi_scale) {
+    ImGui::StyleColorsDark();
+    ImGuiStyle& style = ImGui::GetStyle();
+    style.WindowRounding = 8.0f;
+    style.FrameRounding = 6.0f;
+    style.GrabRounding = 6.0f;
+    style.ChildRounding = 6.0f;
+    style.WindowBorderSize = 0.0f;
+    style.FramePadding = ImVec2(10, 6);
+    style.ItemSpacing = ImVec2(10, 8);
+    ImVec4* c = style.Colors;
+    c[ImGuiCol_WindowBg] = ImVec4(0.055f, 0.075f, 0.11f, 1.0f);
+    c[ImGuiCol_ChildBg] = ImVec4(0.07f, 0.09f, 0.13f, 1.0f);
+    c[ImGuiCol_PopupBg] = ImVec4(0.08f, 0.10f, 0.15f, 0.98f);
+    c[ImGuiCol_FrameBg] = ImVec4(0.12f, 0.16f, 0.22f, 1.0f);
+    c[ImGuiCol_FrameBgHovered] = ImVec4(0.16f, 0.22f, 0.30f, 1.0f);
+    c[ImGuiCol_FrameBgActive] = ImVec4(0.18f, 0.26f, 0.34f, 1.0f);
+    c[ImGuiCol_Button] = ImVec4(0.16f, 0.32f, 0.38f, 1.0f);
+    c[ImGuiCol_ButtonHovered] = ImVec4(0.20f, 0.42f, 0.48f, 1.0f);
+    c[ImGuiCol_ButtonActive] = ImVec4(0.24f, 0.50f, 0.56f, 1.0f);
+    c[ImGuiCol_Header] = ImVec4(0.16f, 0.32f, 0.38f, 0.8f);
+    c[ImGuiCol_HeaderHovered] = ImVec4(0.20f, 0.42f, 0.48f, 0.9f);
+    c[ImGuiCol_HeaderActive] = ImVec4(0.24f, 0.50f, 0.56f, 1.0f);
+    c[ImGuiCol_SliderGrab] = ImVec4(0.45f, 0.78f, 0.80f, 1.0f);
+    c[ImGuiCol_SliderGrabActive] = ImVec4(0.55f, 0.88f, 0.90f, 1.0f);
+    c[ImGuiCol_CheckMark] = ImVec4(0.55f, 0.88f, 0.90f, 1.0f);
+    c[ImGuiCol_Text] = ImVec4(0.86f, 0.90f, 0.94f, 1.0f);
+    c[ImGuiCol_TextDisabled] = ImVec4(0.50f, 0.56f, 0.62f, 1.0f);
+    c[ImGuiCol_Separator] = ImVec4(0.20f, 0.26f, 0.32f, 1.0f);
+    style.ScaleAllSizes(dpi_scale);
+}
+
+Fonts LoadFonts(float dpi_scale, float text_scale) {
+    ImGuiIO& io = ImGui::GetIO();
+    io.Fonts->Clear();
+    Fonts f;
+    const float s = dpi_scale * text_scale;
+    const char* path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) {
+        f.body = io.Fonts->AddFontFromFileTTF(path, 17.0f * s);
+        f.small = io.Fonts->AddFontFromFileTTF(path, 14.0f * s);
+        f.large = io.Fonts->AddFontFromFileTTF(path, 44.0f * s);
+    }
+    if (!f.body || !f.large || !f.small) {
+        io.Fonts->Clear();
+        ImFontConfig cfg;
+        cfg.SizePixels = 13.0f * s;
+        f.body = io.Fonts->AddFontDefault(&cfg);
+        f.small = f.body;
+        cfg.SizePixels = 13.0f * 3.0f * s;
+        f.large = io.Fonts->AddFontDefault(&cfg);
+    }
+    io.FontDefault = f.body;
+    return f;
+}
+
+}  // namespace attune::ui

@@ -1,0 +1,130 @@
+// End-to-end: the real `attune` binary run headless (SDL offscreen driver, software renderer).
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <set>
+
+#include <nlohmann/json.hpp>
+#include <stb_image.h>
+
+#include "run_command.hpp"
+
+namespace fs = std::filesystem;
+using attune::test::RunCommand;
+
+namespace {
+
+const fs::path kTmp = fs::path(ATTUNE_TEST_TMP_DIR) / "headless";
+
+std::string Attune(const std::string& args) {
+    fs::create_directories(kTmp);
+    return std::string("'") + ATTUNE_EXE + "' --config-dir '" + (kTmp / "config").string() + "' --data-dir '" +
+           (kTmp / "data").string() + "' " + args;
+}
+
+struct Image {
+    int w = 0, h = 0;
+    std::vector<unsigned char> rgba;
+    const unsigned char* at(int x, int y) const { return &rgba[(static_cast<std::size_t>(y) * w + x) * 4]; }
+};
+
+Image LoadPng(const fs::path& path) {
+    Image img;
+    int n = 0;
+    unsigned char* data = stbi_load(path.c_str(), &img.w, &img.h, &n, 4);
+    REQUIRE(data != nullptr);
+    img.rgba.assign(data, data + static_cast<std::size_t>(img.w) * img.h * 4);
+    stbi_image_free(data);
+    return img;
+}
+
+// Pixels of the orb: in the pacer area (left of the 360 px controls panel, above the heart
+// trace), clearly brighter than the dark background in the green channel (the orb is teal/blue).
+std::size_t OrbPixels(const Image& img) {
+    std::size_t count = 0;
+    for (int y = 70; y < img.h * 0.68; ++y)
+        for (int x = 0; x < img.w - 360; ++x) {
+            const unsigned char* p = img.at(x, y);
+            if (p[1] > 90 && p[2] > 90) ++count;
+        }
+    return count;
+}
+
+}  // namespace
+
+TEST_CASE("a headless run writes a non-blank screenshot and a JSON summary", "[app][headless]") {
+    const fs::path shot = kTmp / "shot.png";
+    fs::create_directories(kTmp);
+    fs::remove(shot);
+    auto r = RunCommand(Attune("--headless --duration 60 --speed 10 --screenshot '" + shot.string() + "' --json"));
+    REQUIRE(r.exit_code == 0);
+    const auto j = nlohmann::json::parse(r.output);
+    CHECK_THAT(j.at("duration_s").get<double>(), Catch::Matchers::WithinAbs(60.0, 1e-9));
+    CHECK(j.at("source") == "sim");
+    // Resonance preset by default: 5.5 breaths/min for 60 s = 5 whole breaths.
+    CHECK(j.at("breaths") == 5);
+    CHECK(j.at("beats").get<int>() > 50);
+    CHECK(j.at("beats").get<int>() < 90);
+    CHECK(j.at("hr_mean_bpm").get<double>() > 55.0);
+    CHECK(j.at("hr_mean_bpm").get<double>() < 80.0);
+
+    REQUIRE(fs::exists(shot));
+    const Image img = LoadPng(shot);
+    CHECK(img.w == 1280);
+    CHECK(img.h == 800);
+    std::set<unsigned> colours;
+    for (int y = 0; y < img.h; y += 3)
+        for (int x = 0; x < img.w; x += 3) {
+            const unsigned char* p = img.at(x, y);
+            colours.insert(p[0] << 16 | p[1] << 8 | p[2]);
+        }
+    CHECK(colours.size() > 200);  // text, orb, glow, trace: far from a blank frame
+    CHECK(OrbPixels(img) > 10000);
+    // The heart-rate trace is drawn: its orange line shows in the lower part of the frame.
+    std::size_t orange = 0;
+    for (int y = static_cast<int>(img.h * 0.7); y < img.h; ++y)
+        for (int x = 0; x < img.w - 360; ++x) {
+            const unsigned char* p = img.at(x, y);
+            orange += p[0] > 200 && p[1] > 130 && p[1] < 200 && p[2] < 150;
+        }
+    CHECK(orange > 200);
+}
+
+TEST_CASE("the orb is larger on a full inhale than at the end of an exhale", "[app][headless]") {
+    // Coherent 6/min: 5 s in, 5 s out. At 24.9 s the lungs are nearly full, at 29.9 s nearly empty.
+    const fs::path in_png = kTmp / "inhale.png", out_png = kTmp / "exhale.png";
+    REQUIRE(RunCommand(Attune("--headless --preset coherent --duration 24.9 --speed 20 --screenshot '" + in_png.string() + "'")).exit_code == 0);
+    REQUIRE(RunCommand(Attune("--headless --preset coherent --duration 29.9 --speed 20 --screenshot '" + out_png.string() + "'")).exit_code == 0);
+    const std::size_t full = OrbPixels(LoadPng(in_png));
+    const std::size_t empty = OrbPixels(LoadPng(out_png));
+    INFO("orb pixels: inhale " << full << ", exhale " << empty);
+    // Radius goes from 0.38 to 1.0 of its maximum: the area ratio is about 7.
+    CHECK(full > 4 * empty);
+    CHECK(empty > 1000);
+}
+
+TEST_CASE("the same seed gives the same session, whatever the speed", "[app][headless][determinism]") {
+    auto a = RunCommand(Attune("--headless --duration 30 --speed 50 --json --seed 7"));
+    auto b = RunCommand(Attune("--headless --duration 30 --speed 15 --json --seed 7"));
+    REQUIRE(a.exit_code == 0);
+    REQUIRE(b.exit_code == 0);
+    const auto ja = nlohmann::json::parse(a.output), jb = nlohmann::json::parse(b.output);
+    CHECK(ja.at("beats") == jb.at("beats"));
+    CHECK(ja.at("hr_mean_bpm").get<double>() == jb.at("hr_mean_bpm").get<double>());
+}
+
+TEST_CASE("without a display and without --headless the app says so and exits 1", "[app]") {
+    auto r = RunCommand("env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER " + Attune("2>&1"));
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("no display") != std::string::npos);
+    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+}
+
+TEST_CASE("command-line mistakes exit 2 with a message", "[app]") {
+    auto r = RunCommand(Attune("--headless --preset nonsense 2>&1"));
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find("unknown preset") != std::string::npos);
+    CHECK(RunCommand(Attune("--speed -3 2>&1")).exit_code == 2);
+    CHECK(RunCommand(Attune("--no-such-flag 2>&1")).exit_code == 2);
+    CHECK(RunCommand(Attune("--help")).exit_code == 0);
+}
