@@ -226,10 +226,39 @@ void PpgDetector::finalize_block(std::optional<Beat>& out) {
             v = vj;
         }
     }
+    // Final position: least-squares parabola through the original samples within ±15 ms (at least
+    // ±1 sample) of the smoothed maximum; its vertex, if it is a maximum inside the window.
+    // (A symmetric fit adds no delay; unlike a 3-point parabola it is not thrown by noise on the
+    // flat top of a pulse at high sample rates.)
+    auto raw = [&](std::int64_t k) { return sign_ * raw_hist_.at(static_cast<std::size_t>(n_ - k)); };
+    const std::int64_t oldest = n_ - avail + 1;
+    const std::int64_t w = std::max<std::int64_t>(1, hs);
+    const std::int64_t f0 = std::max(i - w, oldest), f1 = std::min(i + w, n_);
     double pos = static_cast<double>(i);
-    if (i - 1 >= lo - hs && i + 1 <= n_ - hs) {
-        const auto pk = parabolic_peak(smoothed(i - 1), v, smoothed(i + 1));
-        pos += pk.offset;
+    if (f1 - f0 >= 2) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, t0 = 0, t1 = 0, t2 = 0;
+        const double y0 = raw(i);
+        for (std::int64_t k = f0; k <= f1; ++k) {
+            const double x = static_cast<double>(k - i), y = raw(k) - y0, x2 = x * x;
+            s0 += 1;
+            s1 += x;
+            s2 += x2;
+            s3 += x2 * x;
+            s4 += x2 * x2;
+            t0 += y;
+            t1 += x * y;
+            t2 += x2 * y;
+        }
+        // Normal equations for y = a + b x + c x^2 (Cramer's rule).
+        const double det = s0 * (s2 * s4 - s3 * s3) - s1 * (s1 * s4 - s3 * s2) + s2 * (s1 * s3 - s2 * s2);
+        if (std::abs(det) > 0.0) {
+            const double b = (s0 * (t1 * s4 - s3 * t2) - t0 * (s1 * s4 - s3 * s2) + s2 * (s1 * t2 - t1 * s2)) / det;
+            const double c = (s0 * (s2 * t2 - t1 * s3) - s1 * (s1 * t2 - t1 * s2) + t0 * (s1 * s3 - s2 * s2)) / det;
+            if (c < 0.0) {
+                const double v = -b / (2.0 * c);
+                if (v >= static_cast<double>(f0 - i) && v <= static_cast<double>(f1 - i)) pos += v;
+            }
+        }
     }
     const double since = last_pos_ >= 0.0 ? pos - last_pos_ : std::numeric_limits<double>::infinity();
     if (since < refractory_samples_) return;

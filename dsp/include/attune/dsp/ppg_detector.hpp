@@ -30,8 +30,9 @@
 //    as noise unless none has been accepted for 1.5 median intervals;
 //  - the systolic peak is located on the original signal (sign applied): from the band-pass
 //    block maximum, corrected for the band-pass group delay at 2 Hz, a hill climb (at most
-//    ±150 ms) on the original smoothed by a centred 30 ms moving average (zero phase), then
-//    parabolic interpolation on that smoothed signal.
+//    ±150 ms) on the original smoothed by a centred 30 ms moving average (zero phase), then the
+//    vertex of a least-squares parabola through the original samples within ±15 ms (at least
+//    ±1 sample: plain 3-point parabolic interpolation at low rates).
 //
 // Input: one PPG channel, any units, sample_rate_hz 25–500 Hz. Non-finite samples hold the
 // previous value. Output: Beat{t_s = systolic peak time (sample index + sub-sample offset) / fs,
