@@ -1,0 +1,221 @@
+#include "attune/dsp/coherence.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <limits>
+#include <numbers>
+#include <unsupported/Eigen/FFT>
+
+namespace attune::dsp {
+
+namespace {
+
+constexpr std::size_t kWindowSamples =
+    static_cast<std::size_t>(kCoherenceWindowS * kHrvResampleHz);  // 256
+constexpr std::size_t kMinSamples =
+    static_cast<std::size_t>(kCoherenceMinSpanS * kHrvResampleHz);  // 128
+// History kept by the tracker: the window plus the knot just before it (<= 2 s earlier).
+constexpr double kKeepS = kCoherenceWindowS + kMaxPlausibleIbiMs / 1000.0 + 1.0;
+// Below this total power (SD ~ 3e-5 ms) the series is constant: there is no rhythm to score.
+constexpr double kMinTotalPowerMs2 = 1e-9;
+
+bool plausible_ibi(double ibi_ms) {
+    return std::isfinite(ibi_ms) && ibi_ms >= kMinPlausibleIbiMs && ibi_ms <= kMaxPlausibleIbiMs;
+}
+
+std::size_t max_knots() {
+    return static_cast<std::size_t>(std::ceil(kKeepS * 1000.0 / kMinPlausibleIbiMs)) + 2;
+}
+
+// Integral over [a, b] of the piecewise-linear interpolant of psd sampled every df from 0.
+double integrate_linear(std::span<const double> psd, double df, double a, double b) {
+    if (!(b > a) || psd.size() < 2) return 0.0;
+    const double f_max = df * static_cast<double>(psd.size() - 1);
+    a = std::clamp(a, 0.0, f_max);
+    b = std::clamp(b, 0.0, f_max);
+    if (!(b > a)) return 0.0;
+    auto value = [&](double f) {
+        const double u = f / df;
+        const auto k = std::min(static_cast<std::size_t>(u), psd.size() - 2);
+        const double frac = u - static_cast<double>(k);
+        return psd[k] * (1.0 - frac) + psd[k + 1] * frac;
+    };
+    const auto ka = static_cast<std::size_t>(std::ceil(a / df));
+    const auto kb = static_cast<std::size_t>(std::floor(b / df));
+    if (ka > kb) return 0.5 * (value(a) + value(b)) * (b - a);
+    double area = 0.5 * (value(a) + psd[ka]) * (static_cast<double>(ka) * df - a);
+    for (std::size_t k = ka; k < kb; ++k) area += 0.5 * (psd[k] + psd[k + 1]) * df;
+    area += 0.5 * (psd[kb] + value(b)) * (b - static_cast<double>(kb) * df);
+    return area;
+}
+
+}  // namespace
+
+CoherenceLevel classify_coherence(double score) {
+    if (score >= kCoherenceHighScore) return CoherenceLevel::kHigh;
+    if (score >= kCoherenceMediumScore) return CoherenceLevel::kMedium;
+    return CoherenceLevel::kLow;
+}
+
+struct CoherenceAnalyzer::Impl {
+    CubicSplineResampler spline{max_knots(), SplineBoundary::kNotAKnot};
+    Eigen::FFT<double> fft;
+    std::vector<double> series = std::vector<double>(kWindowSamples);
+    std::vector<double> buf = std::vector<double>(kCoherenceFftSize, 0.0);
+    std::vector<std::complex<double>> spec =
+        std::vector<std::complex<double>>(kCoherenceFftSize / 2 + 1);
+    std::vector<double> psd = std::vector<double>(kCoherenceFftSize / 2 + 1);
+
+    Impl() {
+        fft.SetFlag(Eigen::FFT<double>::HalfSpectrum);
+        fft.fwd(spec.data(), buf.data(), static_cast<Eigen::Index>(kCoherenceFftSize));
+    }
+};
+
+CoherenceAnalyzer::CoherenceAnalyzer() : impl_(std::make_unique<Impl>()) {}
+CoherenceAnalyzer::~CoherenceAnalyzer() = default;
+CoherenceAnalyzer::CoherenceAnalyzer(CoherenceAnalyzer&&) noexcept = default;
+CoherenceAnalyzer& CoherenceAnalyzer::operator=(CoherenceAnalyzer&&) noexcept = default;
+
+CoherenceResult CoherenceAnalyzer::analyze_beats(std::span<const double> t_s,
+                                                 std::span<const double> ibi_ms) {
+    CoherenceResult r;
+    const std::size_t n = t_s.size();
+    if (n < 4 || ibi_ms.size() != n) return r;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!plausible_ibi(ibi_ms[i]) || !std::isfinite(t_s[i])) return r;
+    }
+    const double t_last = t_s[n - 1];
+    std::size_t first = 0;
+    while (first < n && t_s[first] < t_last - kCoherenceWindowS) ++first;
+    if (first > 0) --first;  // the knot before the window, so the spline covers its start
+
+    const double avail_s = t_last - t_s[first];
+    const std::size_t samples = std::min(
+        kWindowSamples,
+        static_cast<std::size_t>(std::floor(avail_s * kHrvResampleHz + 1e-9)) + 1);
+    r.span_s = static_cast<double>(samples) / kHrvResampleHz;
+    if (samples < kMinSamples || n - first < 4) return r;
+
+    // Grid anchored on the newest beat, going back; never past it (no extrapolation).
+    const double dt = 1.0 / kHrvResampleHz;
+    const double x0 = t_last - static_cast<double>(samples - 1) * dt;
+    std::span<double> series(impl_->series.data(), samples);
+    if (!impl_->spline.resample(t_s.subspan(first), ibi_ms.subspan(first), x0, dt, series))
+        return r;
+    return analyze_series(series);
+}
+
+CoherenceResult CoherenceAnalyzer::analyze_series(std::span<const double> x) {
+    CoherenceResult r;
+    if (x.size() > kWindowSamples) x = x.subspan(x.size() - kWindowSamples);
+    const std::size_t n = x.size();
+    r.span_s = static_cast<double>(n) / kHrvResampleHz;
+    if (n < kMinSamples) return r;
+    double mean = 0.0;
+    for (const double v : x) {
+        if (!std::isfinite(v)) return r;
+        mean += v;
+    }
+    mean /= static_cast<double>(n);
+
+    Impl& m = *impl_;
+    double sum_w2 = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double w = 0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * static_cast<double>(i) /
+                                              static_cast<double>(n));
+        sum_w2 += w * w;
+        m.buf[i] = (x[i] - mean) * w;
+    }
+    std::fill(m.buf.begin() + static_cast<std::ptrdiff_t>(n), m.buf.end(), 0.0);
+    m.fft.fwd(m.spec.data(), m.buf.data(), static_cast<Eigen::Index>(kCoherenceFftSize));
+
+    // One-sided density (ms²/Hz). Zero padding refines the grid without changing the density
+    // scale: the integral over all bins still equals sum((w x)²) / sum(w²).
+    const std::size_t bins = kCoherenceFftSize / 2 + 1;
+    const double scale = 1.0 / (kHrvResampleHz * sum_w2);
+    for (std::size_t k = 0; k < bins; ++k)
+        m.psd[k] = std::norm(m.spec[k]) * scale * ((k == 0 || k == bins - 1) ? 1.0 : 2.0);
+    const double df = kHrvResampleHz / static_cast<double>(kCoherenceFftSize);
+
+    std::size_t peak = 0;
+    bool found = false;
+    for (std::size_t k = 0; k < bins; ++k) {
+        const double f = static_cast<double>(k) * df;
+        if (f < kCoherencePeakSearchBand.lo_hz || f > kCoherencePeakSearchBand.hi_hz) continue;
+        if (!found || m.psd[k] > m.psd[peak]) {
+            peak = k;
+            found = true;
+        }
+    }
+    const double total = integrate_linear(m.psd, df, kCoherenceTotalBand.lo_hz,
+                                          kCoherenceTotalBand.hi_hz);
+    if (!found || !(total > kMinTotalPowerMs2)) return r;
+
+    // Centre the window on the interpolated maximum (Gaussian fit through the top three bins)
+    // rather than on the nearest bin.
+    double peak_hz = static_cast<double>(peak) * df;
+    if (peak > 0 && peak + 1 < bins && m.psd[peak - 1] > 0.0 && m.psd[peak + 1] > 0.0) {
+        const double lm = std::log(m.psd[peak - 1]), l0 = std::log(m.psd[peak]),
+                     lp = std::log(m.psd[peak + 1]);
+        const double den = lm - 2.0 * l0 + lp;
+        if (den < 0.0) peak_hz += std::clamp(0.5 * (lm - lp) / den, -0.5, 0.5) * df;
+    }
+    const double lo = std::max(peak_hz - kCoherencePeakHalfWidthHz, kCoherenceTotalBand.lo_hz);
+    const double hi = std::min(peak_hz + kCoherencePeakHalfWidthHz, kCoherenceTotalBand.hi_hz);
+    const double peak_power = integrate_linear(m.psd, df, lo, hi);
+    // A rest of exactly 0 needs a mathematically pure tone; keep the ratio finite anyway.
+    const double rest = std::max(total - peak_power, total * 1e-12);
+
+    r.peak_hz = peak_hz;
+    r.peak_power_ms2 = peak_power;
+    r.total_power_ms2 = total;
+    r.coherence_ratio = peak_power / rest;
+    r.score = std::log(r.coherence_ratio + 1.0);
+    r.level = classify_coherence(r.score);
+    r.valid = true;
+    return r;
+}
+
+CoherenceResult compute_coherence(std::span<const double> t_s, std::span<const double> ibi_ms) {
+    CoherenceAnalyzer analyzer;
+    return analyzer.analyze_beats(t_s, ibi_ms);
+}
+
+CoherenceResult coherence_from_series(std::span<const double> series_ms_4hz) {
+    CoherenceAnalyzer analyzer;
+    return analyzer.analyze_series(series_ms_4hz);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+CoherenceTracker::CoherenceTracker()
+    : history_(kKeepS), t_buf_(history_.capacity()), ibi_buf_(history_.capacity()) {}
+
+void CoherenceTracker::push(double t_s, double ibi_ms) {
+    if (history_.push(t_s, ibi_ms) != detail::BeatHistory::PushResult::kIgnored) dirty_ = true;
+}
+
+const CoherenceResult& CoherenceTracker::update(double now_t_s) {
+    if (history_.size() == 0 ||
+        now_t_s - history_.t_s(history_.size() - 1) > detail::BeatHistory::kStaleAfterS) {
+        result_ = CoherenceResult{};
+        return result_;
+    }
+    if (!dirty_) return result_;
+    const std::size_t n = history_.copy_since(-std::numeric_limits<double>::infinity(), 0,
+                                              t_buf_, ibi_buf_);
+    result_ = analyzer_.analyze_beats(std::span<const double>(t_buf_.data(), n),
+                                      std::span<const double>(ibi_buf_.data(), n));
+    dirty_ = false;
+    return result_;
+}
+
+void CoherenceTracker::reset() {
+    history_.clear();
+    result_ = CoherenceResult{};
+    dirty_ = true;
+}
+
+}  // namespace attune::dsp
