@@ -15,6 +15,29 @@
 #include "attune/dsp/signal_io.hpp"
 #include "beat_scoring.hpp"
 
+#include <cstdlib>
+#include <new>
+
+// Counting global allocator: lets a test assert that the per-sample path never allocates.
+namespace {
+std::size_t g_allocations = 0;
+}
+// GCC's -Wmismatched-new-delete misfires on a replaced operator new/delete pair once inlined.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+void* operator new(std::size_t n) {
+    ++g_allocations;
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 using namespace attune::dsp;
 using attune::test::score_beats;
 
@@ -158,6 +181,21 @@ TEST_CASE("ECG: noise, flat, clipped and random input give (almost) no beats", "
         std::vector<double> nans(n, std::numeric_limits<double>::quiet_NaN());
         CHECK(run_detector(nans, fs).beats.empty());
     }
+}
+
+TEST_CASE("ECG: the per-sample path does not allocate", "[ecg]") {
+    const auto ref = make_beat_times(70.0, 30.0);
+    const auto x = synth_ecg(ref, 360.0, 30.0, 0.01, 6);
+    EcgDetector::Params p;
+    p.sample_rate_hz = 360.0;
+    EcgDetector det(p);
+    int beats = 0;
+    const std::size_t before = g_allocations;
+    for (double v : x)
+        if (det.process(v)) ++beats;
+    const std::size_t after = g_allocations;
+    CHECK(after == before);
+    CHECK(beats > 25);
 }
 
 TEST_CASE("ECG: block form, reset and determinism", "[ecg]") {

@@ -16,6 +16,29 @@
 #include "attune/dsp/signal_io.hpp"
 #include "beat_scoring.hpp"
 
+#include <cstdlib>
+#include <new>
+
+// Counting global allocator: lets a test assert that the per-sample path never allocates.
+namespace {
+std::size_t g_allocations = 0;
+}
+// GCC's -Wmismatched-new-delete misfires on a replaced operator new/delete pair once inlined.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+void* operator new(std::size_t n) {
+    ++g_allocations;
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 using namespace attune::dsp;
 using attune::test::BeatScore;
 using attune::test::score_beats;
@@ -66,9 +89,10 @@ struct SynthPpg {
 
     double value(double t) const {
         double v = 0.1 * std::sin(2.0 * 3.14159265358979 * 0.2 * t);  // respiratory baseline
-        for (std::size_t k = 0; k < beat_t.size(); ++k) {
+        const auto first = static_cast<std::size_t>(
+            std::lower_bound(beat_t.begin(), beat_t.end(), t - 2.0) - beat_t.begin());
+        for (std::size_t k = first; k < beat_t.size() && beat_t[k] <= t + 1.0; ++k) {
             const double d = t - beat_t[k];
-            if (d < -1.0 || d > 2.0) continue;
             const double T = period[k];
             const double s = std::min(0.12, 0.2 * T);
             const double g = d * (1.0 - 0.4 * std::tanh(d / s));
@@ -83,11 +107,14 @@ struct SynthPpg {
         std::vector<double> out;
         for (double c : beat_t) {
             double best_t = c, best = value(c);
-            for (double t = c - 0.05; t <= c + 0.05; t += 1e-5) {
-                const double v = value(t);
-                if (v > best) {
-                    best = v;
-                    best_t = t;
+            for (double step : {1e-3, 1e-5, 1e-7}) {  // coarse to fine grid search
+                const double lo = best_t - 50.0 * step, hi = best_t + 50.0 * step;
+                for (double t = lo; t <= hi; t += step) {
+                    const double v = value(t);
+                    if (v > best) {
+                        best = v;
+                        best_t = t;
+                    }
                 }
             }
             out.push_back(best_t);
@@ -206,6 +233,21 @@ TEST_CASE("PPG: noise, flat, clipped and random input give (almost) no beats", "
         std::vector<double> nans(n, std::numeric_limits<double>::quiet_NaN());
         CHECK(run_detector(nans, fs).beats.empty());
     }
+}
+
+TEST_CASE("PPG: the per-sample path does not allocate", "[ppg]") {
+    const auto s = make_ppg(70.0, 30.0);
+    const auto x = sample(s, 100.0, 30.0, 0.0, 1.0, 0.01, 6);
+    PpgDetector::Params p;
+    p.sample_rate_hz = 100.0;
+    PpgDetector det(p);
+    int beats = 0;
+    const std::size_t before = g_allocations;
+    for (double v : x)
+        if (det.process(v)) ++beats;
+    const std::size_t after = g_allocations;
+    CHECK(after == before);
+    CHECK(beats > 25);
 }
 
 TEST_CASE("PPG: block form, reset and determinism", "[ppg]") {
