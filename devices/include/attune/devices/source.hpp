@@ -2,6 +2,8 @@
 // Times are seconds since the session started (t_s), on the session's monotonic time base.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,17 @@ public:
     virtual bool IsSimulated() const { return false; }
     virtual double SampleRateHz() const = 0;  // nominal or measured waveform rate; 0 if beat-only
     virtual void Poll(double t_s, std::vector<DeviceEvent>& out) = 0;
+};
+
+// Turns raw bytes from a transport into events (the line framer + format detector + decoder
+// implement it). `t_s` is the session time at which the bytes arrived. Deterministic: the same
+// bytes with the same arrival times give the same events.
+class ByteDecoder {
+public:
+    virtual ~ByteDecoder() = default;
+    virtual void Feed(const std::uint8_t* data, std::size_t n, double t_s, std::vector<DeviceEvent>& out) = 0;
+    // Forget partial lines and timing after a reconnect (the format lock may be kept).
+    virtual void Reset() = 0;
 };
 
 }  // namespace attune::devices
