@@ -120,7 +120,7 @@ TEST_CASE("ECG: synthetic spike trains, 40-180 bpm, 100-1000 Hz: every beat, sub
             CHECK(s.fn == 0);
             CHECK(s.fp == 0);
             // Sub-sample refinement: the R maximum is exactly at the reference time.
-            const double tol_ms = fs >= 500.0 ? 2.0 : fs >= 250.0 ? 3.0 : 8.0;
+            const double tol_ms = fs >= 250.0 ? 1.0 : 2.0;  // measured: 0.06 ms, 0.43 ms at 100 Hz
             CHECK(s.mean_abs_error_ms < tol_ms);
             CHECK(r.max_latency_s <= EcgDetector::max_latency_s());
             for (const auto& b : r.beats)

@@ -12,8 +12,8 @@ constexpr double kVolumeStepS = 0.05;      // breathing curve history resolution
 constexpr double kWaveformHistoryS = 10.0;  // raw waveform kept for the oscilloscope
 }  // namespace
 
-LiveSession::LiveSession(BreathPattern pattern, std::unique_ptr<devices::Source> source)
-    : m_pacer(std::move(pattern)), m_source(std::move(source)) {
+LiveSession::LiveSession(BreathPattern pattern, std::unique_ptr<devices::Source> source, PipelineConfig pipeline)
+    : m_pacer(std::move(pattern)), m_source(std::move(source)), m_pipeline(pipeline) {
     m_state = m_pacer.At(0.0);
     // The simulated heart breathes with this session's pacer. LiveSession is neither copied
     // nor moved (it is held by pointer), so capturing `this` is safe.
@@ -43,6 +43,8 @@ void LiveSession::TogglePause(double now_s) {
 void LiveSession::Stop(double now_s) {
     if (!m_running) return;
     Update(now_s);
+    m_pipeline.Flush();
+    DrainPipeline();
     m_running = false;
 }
 
@@ -64,36 +66,39 @@ void LiveSession::Update(double now_s) {
     m_events.clear();
     m_source->Poll(t_s, m_events);
     for (const auto& e : m_events) OnEvent(e);
+    m_pipeline.Update(t_s);
+    DrainPipeline();
     Trim();
 }
 
 void LiveSession::OnEvent(const devices::DeviceEvent& e) {
-    switch (e.kind) {
-        case devices::EventKind::Sample:
-            m_wave.push_back({e.t_s, e.value});
-            break;
-        case devices::EventKind::Beat: {
-            SessionBeat b;
-            b.t_s = e.t_s;
-            b.ibi_ms = e.value;
-            if (b.ibi_ms <= 0.0) break;  // first beat of a stream: no interval yet
-            b.accepted = std::isfinite(b.ibi_ms) && b.ibi_ms >= dsp::kMinPlausibleIbiMs &&
-                         b.ibi_ms <= dsp::kMaxPlausibleIbiMs;
-            if (b.accepted) {
-                b.hr_bpm = 60000.0 / b.ibi_ms;
-                m_last_hr_bpm = b.hr_bpm;
-                ++m_accepted;
-                m_hr_sum += b.hr_bpm;
-            } else {
-                ++m_rejected;
-            }
-            m_beats.push_back(b);
-            break;
+    if (e.kind == devices::EventKind::Sample) m_wave.push_back({e.t_s, e.value});
+    m_pipeline.Process(e, m_source->SampleRateHz());
+}
+
+void LiveSession::DrainPipeline() {
+    for (const RawBeat& r : m_pipeline.new_raw_beats()) {
+        if (r.ibi_ms <= 0.0) continue;  // first beat of a stream: no interval yet
+        SessionBeat b;
+        b.t_s = r.t_s;
+        b.ibi_ms = r.ibi_ms;
+        b.hr_bpm = r.hr_bpm;
+        b.accepted = r.hr_bpm > 0.0;
+        if (b.accepted) {
+            ++m_accepted;
+            m_hr_sum += b.hr_bpm;
+        } else {
+            ++m_rejected;
         }
-        case devices::EventKind::LeadsOff:
-        case devices::EventKind::Status:
-            break;
+        m_beats.push_back(b);
     }
+    m_pipeline.new_raw_beats().clear();
+    auto& classified = m_pipeline.new_classified_beats();
+    m_classified.insert(m_classified.end(), classified.begin(), classified.end());
+    classified.clear();
+    auto& corrected = m_pipeline.new_corrected_ibi_ms();
+    m_corrected_ibi_ms.insert(m_corrected_ibi_ms.end(), corrected.begin(), corrected.end());
+    corrected.clear();
 }
 
 void LiveSession::Trim() {
@@ -112,6 +117,9 @@ SessionSummary LiveSession::Summary() const {
     s.rejected_beats = m_rejected;
     s.hr_mean_bpm = m_accepted ? m_hr_sum / static_cast<double>(m_accepted) : 0.0;
     s.source = m_source->Describe();
+    s.hrv = dsp::compute_time_domain(m_corrected_ibi_ms);
+    s.artifacts = m_pipeline.metrics().artifacts;
+    s.beat_source = m_pipeline.BeatSourceDescription();
     s.pattern_id = m_pacer.pattern().id;
     return s;
 }

@@ -11,13 +11,14 @@
 //    (the paper's integer filters assume 200 Hz);
 //  - search-back is causal: a candidate above I2 (but below I1) is accepted when it arrives
 //    later than 1.66 × the mean RR since the last beat, instead of looking back in time;
-//  - when no beat has been found for 3 s, SPKI is halved (at most once per 3 s) so that the
-//    detector re-acquires after an artefact that inflated it;
+//  - when no beat has been found for 3 s, SPKI's distance above NPKI is halved (at most once per
+//    3 s) so that the detector re-acquires after an artefact that inflated it;
 //  - a quality gate: for every accepted QRS the ratio of its MWI peak to the mean MWI over the
 //    middle half of the interval since the previous QRS (where only P/T waves and noise live)
 //    is averaged over beats (in log terms, weight 1/4). Beats are withheld while this QRS
 //    "SNR" is below `min_qrs_snr` (default 6). Measured: ECG records here 10–30; white noise,
 //    uniformly random values and clipped noise at 100–1000 Hz 1–4.3. So noise gives no beats.
+//    The gate needs two intervals, so the first two QRS after the learning phase are withheld.
 //  - the R peak is located on the original signal: the largest deviation from the local mean
 //    (±100 ms) within ±60 ms of the band-pass energy peak (group delay compensated), either
 //    polarity (the dominant polarity is tracked), then refined by parabolic interpolation.
@@ -32,7 +33,8 @@
 // Latency: a beat is emitted when its MWI peak has stood for `confirm_s` (150 ms): typically
 // 0.25–0.3 s after the R peak; never more than max_latency_s() = 0.4 s (the R search window is
 // clipped so that this holds). No beat is emitted in the first `learning_s` (2 s).
-// Memory: fixed at construction (about 1 s of history); no allocation per sample.
+// flush() decides on a pending candidate at the end of a recording (offline use).
+// Memory: fixed at construction (1 s of signal history, 2.5 s of MWI); no allocation per sample.
 #pragma once
 
 #include <cstddef>

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "attune/core/heart_pipeline.hpp"
 #include "attune/core/pacer.hpp"
 #include "attune/devices/source.hpp"
 
@@ -39,13 +40,16 @@ struct SessionSummary {
     std::size_t beats = 0;            // accepted beats
     std::size_t rejected_beats = 0;   // implausible intervals
     double hr_mean_bpm = 0.0;         // mean of accepted instantaneous rates
+    dsp::TimeDomainMetrics hrv;       // whole session, artifact-corrected intervals
+    dsp::ArtifactCounts artifacts;
+    std::string beat_source;
     std::string source;
     std::string pattern_id;
 };
 
 class LiveSession {
 public:
-    LiveSession(BreathPattern pattern, std::unique_ptr<devices::Source> source);
+    LiveSession(BreathPattern pattern, std::unique_ptr<devices::Source> source, PipelineConfig pipeline = {});
 
     // Starting resets the pacer clock and the session time origin (`now_s` on the caller's clock).
     void Start(double now_s);
@@ -68,7 +72,12 @@ public:
     const std::deque<SessionBeat>& recent_beats() const { return m_beats; }
     const std::deque<TimedValue>& recent_volume() const { return m_volume; }
     const std::deque<TimedValue>& recent_waveform() const { return m_wave; }
-    double last_hr_bpm() const { return m_last_hr_bpm; }
+    double last_hr_bpm() const { return m_pipeline.metrics().last_hr_bpm; }
+    const HeartPipeline& pipeline() const { return m_pipeline; }
+    const LiveMetrics& metrics() const { return m_pipeline.metrics(); }
+    // Every classified interval of the session so far (for summaries; bounded by session length:
+    // 24 bytes a beat, about 0.2 MB for 8 hours).
+    const std::vector<ClassifiedBeat>& classified_beats() const { return m_classified; }
 
     SessionSummary Summary() const;
 
@@ -77,6 +86,7 @@ public:
 
 private:
     void OnEvent(const devices::DeviceEvent& e);
+    void DrainPipeline();
     void Trim();
 
     Pacer m_pacer;
@@ -93,7 +103,9 @@ private:
     std::deque<TimedValue> m_volume;
     std::deque<TimedValue> m_wave;
     double m_last_volume_t_s = -1.0;
-    double m_last_hr_bpm = 0.0;
+    HeartPipeline m_pipeline;
+    std::vector<ClassifiedBeat> m_classified;
+    std::vector<double> m_corrected_ibi_ms;  // artifact-corrected series, whole session
 
     std::size_t m_accepted = 0, m_rejected = 0;
     double m_hr_sum = 0.0;

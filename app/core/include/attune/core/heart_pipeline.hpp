@@ -1,0 +1,124 @@
+// The heart pipeline: device events in, beats and live HRV out. UI-free and deterministic.
+//
+//   Sample  ──> PPG / ECG detector ─┐            (source: "detector")
+//   Beat (sensor-reported IBI) ─────┴─> beat selection ─> raw beats (immediate: HR trace)
+//                                                     └─> ArtifactStream (Lipponen & Tarvainen,
+//                                                         2-beat look-ahead) ─> classified beats
+//                                                         └─> corrected intervals ─> rolling time
+//                                                             domain (60 s), spectrum (5 min),
+//                                                             coherence (64 s)
+//   Sample  ──> SignalQuality (one report per second)
+//
+// Beat selection: sensor-reported intervals (PulseSensor Q lines, ...) are used while the
+// sensor sends them (the last one less than 5 s ago) unless the user chose the app's own
+// detector; otherwise the detector's beats. The source in use is reported.
+// Times: t_s is session time. Detector beats are placed at t0 + (sample index / rate) where t0 is
+// the time of the first sample fed to the detector, so they inherit the sample clock.
+// Recomputation of spectrum and coherence happens in Update(), at most once per second.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attune/devices/source.hpp"
+#include "attune/dsp/artifacts.hpp"
+#include "attune/dsp/coherence.hpp"
+#include "attune/dsp/ecg_detector.hpp"
+#include "attune/dsp/hrv_freq.hpp"
+#include "attune/dsp/hrv_time.hpp"
+#include "attune/dsp/ppg_detector.hpp"
+#include "attune/dsp/signal_quality.hpp"
+
+namespace attune::core {
+
+enum class SignalKind { Ppg, Ecg };
+enum class BeatSourceMode { Auto, Detector, Sensor };
+
+struct PipelineConfig {
+    SignalKind signal = SignalKind::Ppg;
+    BeatSourceMode beat_source = BeatSourceMode::Auto;
+    dsp::PpgDetector::Polarity polarity = dsp::PpgDetector::Polarity::Auto;
+    double rolling_window_s = 60.0;
+    double spectrum_window_s = 300.0;
+};
+
+// A beat as soon as it is known (before artifact classification).
+struct RawBeat {
+    double t_s = 0.0;
+    double ibi_ms = 0.0;   // 0 for the first beat of a stream
+    double hr_bpm = 0.0;   // 0 when the interval is implausible or unknown
+    bool from_sensor = false;
+};
+
+// An interval after artifact classification (2 beats later).
+struct ClassifiedBeat {
+    double t_s = 0.0;
+    double ibi_ms = 0.0;
+    dsp::IntervalClass cls = dsp::IntervalClass::ok;
+};
+
+struct LiveMetrics {
+    dsp::TimeDomainMetrics time;            // rolling window of corrected intervals
+    dsp::FrequencyDomainMetrics spectrum;   // last spectrum_window_s of corrected intervals
+    dsp::CoherenceResult coherence;         // last 64 s
+    std::optional<dsp::QualityReport> quality;
+    dsp::ArtifactCounts artifacts;
+    double last_hr_bpm = 0.0;
+    double last_beat_t_s = -1.0;
+    std::size_t raw_beats = 0;
+    bool using_sensor_beats = false;
+    double sample_rate_hz = 0.0;
+    bool leads_off = false;
+};
+
+class HeartPipeline {
+public:
+    explicit HeartPipeline(PipelineConfig config = {});
+
+    // Feeds one device event. `sample_rate_hz` is the source's current (nominal or measured)
+    // waveform rate; the detector is (re)built when it first becomes known or changes by > 5 %.
+    void Process(const devices::DeviceEvent& e, double sample_rate_hz);
+    // Recomputes spectrum and coherence (at most once per second of session time).
+    void Update(double now_t_s);
+    // End of stream: release the beats still waiting for artifact look-ahead.
+    void Flush();
+
+    const LiveMetrics& metrics() const { return m_metrics; }
+    const PipelineConfig& config() const { return m_config; }
+    std::string BeatSourceDescription() const;
+
+    // Beats produced since the last call; the caller moves them out (recorder, plots).
+    std::vector<RawBeat>& new_raw_beats() { return m_new_raw; }
+    std::vector<ClassifiedBeat>& new_classified_beats() { return m_new_classified; }
+    std::vector<double>& new_corrected_ibi_ms() { return m_new_corrected; }
+
+private:
+    void OnSample(double t_s, double value, double sample_rate_hz);
+    void OnBeat(double t_s, double ibi_ms, bool from_sensor);
+    void TakeArtifactOutput(const dsp::ArtifactStream::Output& out);
+
+    PipelineConfig m_config;
+    std::optional<dsp::PpgDetector> m_ppg;
+    std::optional<dsp::EcgDetector> m_ecg;
+    std::optional<dsp::SignalQuality> m_quality;
+    double m_detector_rate_hz = 0.0;
+    double m_detector_t0_s = 0.0;
+    double m_last_detector_beat_s = -1.0;
+    double m_last_sensor_beat_s = -1e9;
+    double m_last_beat_s = -1.0;
+
+    dsp::ArtifactStream m_artifacts;
+    dsp::RollingTimeDomain m_rolling;
+    dsp::SpectrumTracker m_spectrum;
+    dsp::CoherenceTracker m_coherence;
+    LiveMetrics m_metrics;
+    std::vector<RawBeat> m_new_raw;
+    std::vector<ClassifiedBeat> m_new_classified;
+    std::vector<double> m_new_corrected;
+};
+
+}  // namespace attune::core

@@ -1,0 +1,126 @@
+#include "attune/core/heart_pipeline.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace attune::core {
+
+namespace {
+constexpr double kSensorBeatFreshS = 5.0;  // sensor beats count as "being sent" for this long
+constexpr double kRateChangeTolerance = 0.05;
+}  // namespace
+
+HeartPipeline::HeartPipeline(PipelineConfig config)
+    : m_config(config),
+      m_rolling(config.rolling_window_s),
+      m_spectrum(config.spectrum_window_s, 1.0) {
+    m_new_raw.reserve(64);
+    m_new_classified.reserve(64);
+}
+
+std::string HeartPipeline::BeatSourceDescription() const {
+    if (m_metrics.using_sensor_beats) return "intervals reported by the sensor";
+    return m_config.signal == SignalKind::Ecg ? "Attune's ECG detector (Pan-Tompkins)"
+                                              : "Attune's PPG detector (Elgendi)";
+}
+
+void HeartPipeline::Process(const devices::DeviceEvent& e, double sample_rate_hz) {
+    switch (e.kind) {
+        case devices::EventKind::Sample:
+            m_metrics.leads_off = false;
+            OnSample(e.t_s, e.value, sample_rate_hz);
+            break;
+        case devices::EventKind::Beat:
+            m_last_sensor_beat_s = e.t_s;
+            if (m_config.beat_source != BeatSourceMode::Detector) OnBeat(e.t_s, e.value, true);
+            break;
+        case devices::EventKind::LeadsOff:
+            m_metrics.leads_off = true;
+            // The detector would see a step: start it afresh when the signal returns.
+            m_ppg.reset();
+            m_ecg.reset();
+            break;
+        case devices::EventKind::Status:
+            break;
+    }
+}
+
+void HeartPipeline::OnSample(double t_s, double value, double sample_rate_hz) {
+    if (!(sample_rate_hz > 0.0)) return;
+    const bool rate_changed = m_detector_rate_hz <= 0.0 ||
+                              std::abs(sample_rate_hz - m_detector_rate_hz) > kRateChangeTolerance * m_detector_rate_hz;
+    const bool have_detector = m_config.signal == SignalKind::Ecg ? m_ecg.has_value() : m_ppg.has_value();
+    if (rate_changed || !have_detector) {
+        m_detector_rate_hz = sample_rate_hz;
+        m_detector_t0_s = t_s;
+        m_last_detector_beat_s = -1.0;
+        if (m_config.signal == SignalKind::Ecg) {
+            dsp::EcgDetector::Params p;
+            p.sample_rate_hz = std::clamp(sample_rate_hz, 100.0, 1000.0);
+            m_ecg.emplace(p);
+        } else {
+            dsp::PpgDetector::Params p;
+            p.sample_rate_hz = std::clamp(sample_rate_hz, 25.0, 500.0);
+            p.polarity = m_config.polarity;
+            m_ppg.emplace(p);
+        }
+        dsp::SignalQuality::Params q;
+        q.sample_rate_hz = sample_rate_hz;
+        q.kind = m_config.signal == SignalKind::Ecg ? dsp::SignalQuality::Kind::Ecg : dsp::SignalQuality::Kind::Ppg;
+        q.flat_p2p = 2.0;  // ADC counts: a few LSB of a 10-bit converter
+        m_quality.emplace(q);
+    }
+    m_metrics.sample_rate_hz = m_detector_rate_hz;
+
+    std::optional<dsp::Beat> beat = m_config.signal == SignalKind::Ecg ? m_ecg->process(value) : m_ppg->process(value);
+    if (auto report = m_quality->process(value)) {
+        report->t_s += m_detector_t0_s;
+        m_metrics.quality = report;
+    }
+    if (!beat) return;
+    const double beat_t_s = m_detector_t0_s + beat->t_s;
+    m_quality->notify_beat(beat->t_s);
+    const double ibi_ms = m_last_detector_beat_s >= 0.0 ? (beat_t_s - m_last_detector_beat_s) * 1000.0 : 0.0;
+    m_last_detector_beat_s = beat_t_s;
+    const bool sensor_active = m_config.beat_source == BeatSourceMode::Sensor ||
+                               (m_config.beat_source == BeatSourceMode::Auto && beat_t_s - m_last_sensor_beat_s < kSensorBeatFreshS);
+    if (!sensor_active) OnBeat(beat_t_s, ibi_ms, false);
+}
+
+void HeartPipeline::OnBeat(double t_s, double ibi_ms, bool from_sensor) {
+    if (!std::isfinite(t_s) || !std::isfinite(ibi_ms) || ibi_ms < 0.0) return;
+    m_metrics.using_sensor_beats = from_sensor;
+    RawBeat raw{t_s, ibi_ms, 0.0, from_sensor};
+    const bool plausible = ibi_ms >= dsp::kMinPlausibleIbiMs && ibi_ms <= dsp::kMaxPlausibleIbiMs;
+    if (plausible) {
+        raw.hr_bpm = 60000.0 / ibi_ms;
+        m_metrics.last_hr_bpm = raw.hr_bpm;
+    }
+    m_metrics.last_beat_t_s = t_s;
+    ++m_metrics.raw_beats;
+    m_new_raw.push_back(raw);
+    if (ibi_ms > 0.0) TakeArtifactOutput(m_artifacts.push(t_s, ibi_ms));
+}
+
+void HeartPipeline::TakeArtifactOutput(const dsp::ArtifactStream::Output& out) {
+    for (const auto& c : out.classified) m_new_classified.push_back({c.t_s, c.ibi_ms, c.cls});
+    for (const auto& c : out.corrected) {
+        m_new_corrected.push_back(c.ibi_ms);
+        m_rolling.push(c.ibi_ms);
+        m_spectrum.push(c.t_s, c.ibi_ms);
+        m_coherence.push(c.t_s, c.ibi_ms);
+    }
+    m_metrics.artifacts = m_artifacts.counts();
+    if (!out.corrected.empty()) m_metrics.time = m_rolling.metrics();
+}
+
+void HeartPipeline::Update(double now_t_s) {
+    m_metrics.spectrum = m_spectrum.update(now_t_s);
+    m_metrics.coherence = m_coherence.update(now_t_s);
+}
+
+void HeartPipeline::Flush() {
+    TakeArtifactOutput(m_artifacts.flush());
+}
+
+}  // namespace attune::core
