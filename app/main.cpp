@@ -8,7 +8,9 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
+#include "attune/core/analyze.hpp"
 #include "attune/core/fs_util.hpp"
 #include "attune/core/pattern.hpp"
 #include "attune/core/settings.hpp"
@@ -23,6 +25,23 @@ std::string Lower(std::string s) {
 }
 
 }  // namespace
+
+int RunAnalyze(const attune::core::AnalyzeOptions& options, const std::string& beats_out, bool json) {
+    const auto result = attune::core::Analyze(options);
+    if (!result.error.empty()) {
+        std::fprintf(stderr, "attune analyze: %s\n", result.error.c_str());
+        return 3;
+    }
+    if (!beats_out.empty()) {
+        if (std::string e = attune::core::WriteBeatsFile(beats_out, result, options.signal); !e.empty()) {
+            std::fprintf(stderr, "attune analyze: %s\n", e.c_str());
+            return 3;
+        }
+    }
+    if (json) std::cout << attune::core::AnalyzeJson(result).dump() << std::endl;
+    else std::cout << attune::core::AnalyzeReport(result);
+    return 0;
+}
 
 int main(int argc, char** argv) {
     CLI::App cli{"Attune: paced breathing with heart-rate-variability biofeedback"};
@@ -44,11 +63,33 @@ int main(int argc, char** argv) {
     cli.add_option("--height", opt.height, "Window height in pixels")->check(CLI::Range(240, 8192));
     cli.add_option("--sim-resonance-bpm", sim_resonance_bpm, "Simulated heart: resonance breathing rate (breaths/min)")->check(CLI::Range(2.0, 15.0));
     cli.add_option("--seed", seed, "Simulated heart: random seed");
+
+    // attune analyze INPUT --signal ecg|ppg|rr [--rate HZ] [--column NAME|INDEX] [--invert] [--beats-out FILE] [--json]
+    CLI::App* analyze = cli.add_subcommand("analyze", "Detect beats and compute HRV from a recording (text, CSV, WFDB, RR list)");
+    attune::core::AnalyzeOptions analyze_opt;
+    std::string analyze_signal, beats_out;
+    bool analyze_json = false;
+    double analyze_rate = 0.0;
+    analyze->add_option("INPUT", analyze_opt.input, "Text/CSV/TSV signal, WFDB .hea record, RR list or WFDB .atr")->required();
+    analyze->add_option("--signal", analyze_signal, "Kind of input: ecg, ppg or rr")->required()->check(CLI::IsMember({"ecg", "ppg", "rr"}));
+    analyze->add_option("--rate", analyze_rate, "Sample rate in Hz (text signals; WFDB records carry their own)");
+    analyze->add_option("--column", analyze_opt.column, "Column name or 0-based index (text), signal name or index (WFDB)");
+    analyze->add_flag("--invert", analyze_opt.invert, "PPG whose pulse is a dip (raw MAX3010x IR); by default polarity is detected");
+    analyze->add_option("--beats-out", beats_out, "Write beats: t_s per line (ecg/ppg) or t_s,ibi_ms,flag (rr)");
+    analyze->add_flag("--json", analyze_json, "Print one JSON object instead of the readable report");
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         const int code = cli.exit(e);
         return code == 0 ? 0 : 2;
+    }
+    if (analyze->parsed()) {
+        analyze_opt.signal = analyze_signal == "ecg" ? attune::core::AnalyzeSignal::Ecg
+                             : analyze_signal == "rr" ? attune::core::AnalyzeSignal::Rr
+                                                      : attune::core::AnalyzeSignal::Ppg;
+        if (analyze->count("--rate") > 0) analyze_opt.rate_hz = analyze_rate;
+        return RunAnalyze(analyze_opt, beats_out, analyze_json);
     }
     if (!opt.headless && (!opt.screenshot.empty() || opt.json)) {
         std::fprintf(stderr, "attune: --screenshot and --json need --headless\n");
