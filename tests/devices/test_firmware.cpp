@@ -1,17 +1,23 @@
-// The Arduino sketches in devices/firmware must build for the Uno with the Debian AVR toolchain
-// and fit its memory, and the PulseSensor sketch's beat detector (a portable header the sketch
-// includes) must find beats in a realistic PPG with the timing accuracy HRV needs.
+// The Arduino sketches in devices/firmware must build for the Uno with the Debian AVR toolchain,
+// fit its memory, and behave when the compiled firmware runs on a simulated ATmega328P (simavr):
+// exact sample rates, the documented line formats, beats from an injected PPG, lead-off
+// marks, and the MAX30102 sketch's register setup, FIFO reading and missing-sensor path
+// against a register-level model of the sensor. The PulseSensor sketch's beat detector (a
+// portable header the sketch includes) is also run on the host on realistic synthetic PPG,
+// checked against the timing accuracy HRV needs.
 //
-// Missing toolchain = failure, not a skip: run scripts/deps --with-extras (Debian packages
-// arduino-mk arduino-core-avr gcc-avr avr-libc).
+// Missing tools = failure, not a skip: run scripts/deps --with-extras (Debian packages
+// arduino-mk arduino-core-avr gcc-avr avr-libc libsimavr-dev).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <numbers>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -81,7 +87,7 @@ std::vector<std::string> OwnWarnings(const std::string& log, const std::string& 
     return found;
 }
 
-void BuildSketch(const std::string& sketch) {
+fs::path BuildSketch(const std::string& sketch) {
     const std::string missing = MissingToolchain();
     INFO("The AVR toolchain for the firmware sketches is not installed (missing:" << missing
          << "). Run scripts/deps --with-extras, or: apt-get install arduino-mk arduino-core-avr gcc-avr avr-libc");
@@ -124,6 +130,304 @@ void BuildSketch(const std::string& sketch) {
     CHECK(flash > 1000);  // sanity: a real program, not an empty link
     CHECK(flash < kUnoFlashBytes);
     CHECK(ram < kUnoRamBudgetBytes);
+    return elf;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the firmware in simavr
+
+// Compiled at test time (so the test executable itself needs no simavr link): runs an ELF on
+// a simulated ATmega328P at 16 MHz and prints each UART line with its simulated time.
+const char* const kSimHarnessSource = R"HARNESS(/* Runs an Uno sketch (ELF) in simavr for a given simulated time and prints every UART line
+ * as "<microseconds>\t<line>". Input modes:
+ *   ppg     A0 = synthetic PPG, a pulse every 1000 ms from 300 ms (10-bit counts 450..~700)
+ *   ecg     A0 = 2.5 V (ADC 512); D10 (LO+) high from 2.0 to 2.5 s, D11 (LO-) from 3.0 to 3.5 s
+ *   max     a MAX30102 model on I2C (address 0x57), absent until 3.5 s, then present: its
+ *           FIFO fills at the configured rate with IR = 100000 + n, RED = 200000 + n for
+ *           sample n, so the output shows lost, repeated or swapped samples. Register writes
+ *           are printed as "<us>\t@W <reg> <value>" (hex).
+ *   none    nothing connected
+ * Usage: fw_sim <elf> <seconds> <ppg|ecg|max|none> */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "avr_adc.h"
+#include "avr_twi.h"
+#include "avr_ioport.h"
+#include "avr_uart.h"
+#include "sim_avr.h"
+#include "sim_elf.h"
+
+static avr_t* avr;
+static char line[256];
+static size_t line_len;
+static int mode; /* 0 none, 1 ppg, 2 ecg, 3 max */
+
+static double now_us(void) { return (double)avr->cycle * 1e6 / (double)avr->frequency; }
+
+static void uart_out(struct avr_irq_t* irq, uint32_t value, void* param) {
+    (void)irq;
+    (void)param;
+    const char c = (char)value;
+    if (c == '\n') {
+        if (line_len > 0 && line[line_len - 1] == '\r') --line_len;
+        line[line_len] = '\0';
+        printf("%.0f\t%s\n", now_us(), line);
+        line_len = 0;
+    } else if (line_len + 1 < sizeof line) {
+        line[line_len++] = c;
+    }
+}
+
+static double gauss(double x, double mu, double sigma) {
+    const double z = (x - mu) / sigma;
+    return exp(-0.5 * z * z);
+}
+
+/* Same shape as the host test's PulseShape: fast upstroke, slow fall, dicrotic wave. */
+static double ppg_counts(double t_ms) {
+    double v = 450.0;
+    for (int k = 0; k < 100; ++k) {
+        const double tau = t_ms - (300.0 + 1000.0 * k);
+        if (tau < 0.0) break;
+        if (tau > 1500.0) continue;
+        v += 250.0 * ((tau < 110.0 ? gauss(tau, 110.0, 40.0) : gauss(tau, 110.0, 130.0)) + 0.3 * gauss(tau, 330.0, 45.0));
+    }
+    return v;
+}
+
+static void adc_trigger(struct avr_irq_t* irq, uint32_t value, void* param) {
+    (void)irq;
+    (void)value;
+    (void)param;
+    double counts = 0.0;
+    if (mode == 1) counts = ppg_counts(now_us() / 1000.0);
+    if (mode == 2) counts = 512.0;
+    /* counts -> millivolts: simavr converts back as mV * 1023 / AVcc (5 V); +0.5 so it lands on counts. */
+    const uint32_t mv = (uint32_t)((counts + 0.5) * 5000.0 / 1023.0);
+    avr_raise_irq(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0), mv);
+}
+
+
+/* ---- MAX30102 model: the registers the datasheet documents, a 32-sample FIFO. ---- */
+static struct {
+    int present;
+    uint8_t reg[256];
+    uint8_t ptr;           /* register pointer, set by the first byte of a write */
+    int selected;          /* addressed in the current transaction */
+    int first_write_byte;  /* next written byte is the register pointer */
+    uint32_t fifo_ir[32], fifo_red[32];
+    int count;             /* samples in the FIFO */
+    int byte_in_sample;    /* 0..5 while reading FIFO_DATA */
+    uint32_t next_n;       /* sample number of the next sample made */
+    avr_cycle_count_t next_sample_cycle;
+} max;
+
+static void max_reset(void) {
+    memset(max.reg, 0, sizeof max.reg);
+    max.reg[0xFE] = 0x03; /* REV_ID */
+    max.reg[0xFF] = 0x15; /* PART_ID */
+    max.reg[0x00] = 0x01; /* PWR_RDY */
+    max.count = 0;
+    max.byte_in_sample = 0;
+}
+
+static int max_rate_hz(void) {
+    static const int sr[8] = {50, 100, 200, 400, 800, 1000, 1600, 3200};
+    static const int ave[8] = {1, 2, 4, 8, 16, 32, 32, 32};
+    return sr[(max.reg[0x0A] >> 2) & 7] / ave[(max.reg[0x08] >> 5) & 7];
+}
+
+static void max_make_samples(void) {
+    if ((max.reg[0x09] & 0x07) != 0x03 || (max.reg[0x09] & 0x80)) return; /* SpO2 mode, not shut down */
+    const avr_cycle_count_t period = avr->frequency / (avr_cycle_count_t)max_rate_hz();
+    if (max.next_sample_cycle == 0) max.next_sample_cycle = avr->cycle + period;
+    while (avr->cycle >= max.next_sample_cycle) {
+        max.next_sample_cycle += period;
+        const uint8_t wr = max.reg[0x04] & 0x1F;
+        max.fifo_ir[wr] = 100000u + max.next_n;
+        max.fifo_red[wr] = 200000u + max.next_n;
+        ++max.next_n;
+        max.reg[0x04] = (wr + 1) & 0x1F;
+        if (max.count < 32) {
+            ++max.count;
+        } else { /* full, FIFO_ROLLOVER_EN: the oldest sample is overwritten */
+            max.reg[0x06] = (max.reg[0x06] + 1) & 0x1F;
+            if (max.reg[0x05] < 0x1F) ++max.reg[0x05];
+        }
+    }
+}
+
+static uint8_t max_read_byte(void) {
+    if (max.ptr != 0x07) return max.reg[max.ptr++];
+    /* FIFO_DATA: no pointer increment; each sample is RED[3] then IR[3], MSB first. */
+    if (max.count == 0) return 0;
+    const uint8_t rd = max.reg[0x06] & 0x1F;
+    const uint32_t v = max.byte_in_sample < 3 ? max.fifo_red[rd] : max.fifo_ir[rd];
+    const int shift = 16 - 8 * (max.byte_in_sample % 3);
+    const uint8_t b = (uint8_t)(v >> shift);
+    if (++max.byte_in_sample == 6) {
+        max.byte_in_sample = 0;
+        max.reg[0x06] = (rd + 1) & 0x1F;
+        --max.count;
+    }
+    return b;
+}
+
+static void max_write_byte(uint8_t b) {
+    if (max.first_write_byte) {
+        max.ptr = b;
+        max.first_write_byte = 0;
+        return;
+    }
+    printf("%.0f\t@W %02X %02X\n", now_us(), max.ptr, b);
+    if (max.ptr == 0x09 && (b & 0x40)) { /* RESET: defaults, bit clears itself */
+        max_reset();
+        max.ptr++;
+        return;
+    }
+    max.reg[max.ptr] = b;
+    if (max.ptr == 0x04 || max.ptr == 0x06) max.count = (max.reg[0x04] - max.reg[0x06]) & 0x1F;
+    if (max.ptr == 0x09) max.next_sample_cycle = 0;
+    max.ptr++;
+}
+
+static void twi_from_avr(struct avr_irq_t* irq, uint32_t value, void* param) {
+    (void)irq;
+    (void)param;
+    avr_twi_msg_irq_t v;
+    v.u.v = value;
+    avr_irq_t* reply = avr_io_getirq(avr, AVR_IOCTL_TWI_GETIRQ(0), TWI_IRQ_INPUT);
+    if (v.u.twi.msg & TWI_COND_STOP) max.selected = 0;
+    if (v.u.twi.msg & TWI_COND_START) {
+        max.selected = max.present && (v.u.twi.addr >> 1) == 0x57;
+        max.first_write_byte = 1;
+        if (max.selected) avr_raise_irq(reply, avr_twi_irq_msg(TWI_COND_ACK, v.u.twi.addr, 1));
+    }
+    if (!max.selected) return;
+    if (v.u.twi.msg & TWI_COND_WRITE) {
+        avr_raise_irq(reply, avr_twi_irq_msg(TWI_COND_ACK, v.u.twi.addr, 1));
+        max_write_byte(v.u.twi.data);
+    }
+    if (v.u.twi.msg & TWI_COND_READ) {
+        max_make_samples();
+        avr_raise_irq(reply, avr_twi_irq_msg(TWI_COND_READ, v.u.twi.addr, max_read_byte()));
+    }
+}
+
+int main(int argc, char** argv) {
+    if (argc != 4) {
+        fprintf(stderr, "usage: fw_sim <elf> <seconds> <ppg|ecg|max|none>\n");
+        return 2;
+    }
+    mode = strcmp(argv[3], "ppg") == 0 ? 1 : strcmp(argv[3], "ecg") == 0 ? 2 : strcmp(argv[3], "max") == 0 ? 3 : 0;
+    elf_firmware_t fw;
+    memset(&fw, 0, sizeof fw);
+    if (elf_read_firmware(argv[1], &fw) != 0) {
+        fprintf(stderr, "cannot read %s\n", argv[1]);
+        return 2;
+    }
+    avr = avr_make_mcu_by_name("atmega328p");
+    if (!avr) return 2;
+    avr_init(avr);
+    avr->frequency = 16000000;
+    avr->vcc = avr->avcc = avr->aref = 5000;
+    avr_load_firmware(avr, &fw);
+    avr->log = 0;
+
+    uint32_t flags = 0;
+    avr_ioctl(avr, AVR_IOCTL_UART_GET_FLAGS('0'), &flags);
+    flags &= ~AVR_UART_FLAG_STDIO;
+    avr_ioctl(avr, AVR_IOCTL_UART_SET_FLAGS('0'), &flags);
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUTPUT), uart_out, NULL);
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_OUT_TRIGGER), adc_trigger, NULL);
+
+    avr_irq_t* lo_plus = avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('B'), 2);  /* D10 */
+    avr_irq_t* lo_minus = avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('B'), 3); /* D11 */
+    avr_raise_irq(lo_plus, 0);
+    avr_raise_irq(lo_minus, 0);
+
+    max_reset();
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_TWI_GETIRQ(0), TWI_IRQ_OUTPUT), twi_from_avr, NULL);
+
+    const avr_cycle_count_t end = (avr_cycle_count_t)(atof(argv[2]) * 16e6);
+    while (avr->cycle < end) {
+        if (mode == 2) {
+            const double t = now_us() / 1e6;
+            avr_raise_irq(lo_plus, t >= 2.0 && t < 2.5);
+            avr_raise_irq(lo_minus, t >= 3.0 && t < 3.5);
+        }
+        if (mode == 3) {
+            if (!max.present && avr->cycle >= (avr_cycle_count_t)(3.5 * 16e6)) max.present = 1;
+            if (max.present) max_make_samples();
+        }
+        const int state = avr_run(avr);
+        if (state == cpu_Done || state == cpu_Crashed) {
+            fprintf(stderr, "simulation stopped: state %d at %.0f us\n", state, now_us());
+            return 3;
+        }
+    }
+    fflush(stdout);
+    return 0;
+}
+)HARNESS";
+
+struct SimLine {
+    double t_us;
+    std::string text;
+};
+
+fs::path BuildSimHarness(const fs::path& dir) {
+    const bool headers = fs::exists("/usr/include/simavr/sim_avr.h");
+    INFO("simavr's library and headers are not installed. Run scripts/deps --with-extras, or: "
+         "apt-get install libsimavr-dev");
+    REQUIRE(headers);
+    fs::create_directories(dir);
+    const fs::path source = dir / "fw_sim.c";
+    {
+        std::ofstream out(source);
+        out << kSimHarnessSource;
+    }
+    const fs::path exe = dir / "fw_sim";
+    const std::string command = "cc -O2 -I/usr/include/simavr -o " + ShellQuote(exe.string()) + " " +
+                                ShellQuote(source.string()) + " -lsimavr -lm 2>&1";
+    const auto build = RunCommand(command);
+    INFO("$ " << command << "\n" << build.output);
+    REQUIRE(build.exit_code == 0);
+    return exe;
+}
+
+std::vector<SimLine> Simulate(const fs::path& elf, double seconds, const std::string& mode) {
+    const fs::path harness = BuildSimHarness(elf.parent_path() / "sim");
+    const std::string command = ShellQuote(harness.string()) + " " + ShellQuote(elf.string()) + " " +
+                                std::to_string(seconds) + " " + mode + " 2>&1";
+    const auto run = RunCommand(command);
+    INFO("$ " << command << "\n" << run.output.substr(0, 2000));
+    REQUIRE(run.exit_code == 0);
+    std::vector<SimLine> lines;
+    std::istringstream in(run.output);
+    std::string line;
+    while (std::getline(in, line)) {
+        const auto tab = line.find('\t');
+        if (tab == std::string::npos || tab == 0) continue;  // simavr's own "Loaded ..." notes
+        if (line.find_first_not_of("0123456789") != tab) continue;
+        lines.push_back({std::stod(line.substr(0, tab)), line.substr(tab + 1)});
+    }
+    REQUIRE_FALSE(lines.empty());
+    return lines;
+}
+
+bool IsUnsigned(const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; }
+
+// Mean spacing of the given times, in microseconds.
+double MeanSpacing(const std::vector<double>& t) { return t.size() < 2 ? 0.0 : (t.back() - t.front()) / static_cast<double>(t.size() - 1); }
+
+double MaxSpacing(const std::vector<double>& t) {
+    double worst = 0.0;
+    for (std::size_t i = 1; i < t.size(); ++i) worst = std::max(worst, t[i] - t[i - 1]);
+    return worst;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -279,11 +583,151 @@ void CheckSteadyRhythm(double bpm) {
 
 }  // namespace
 
-TEST_CASE("PulseSensor sketch builds for the Uno and fits", "[firmware]") { BuildSketch("attune_pulsesensor"); }
+TEST_CASE("PulseSensor sketch builds for the Uno and runs at 500 Hz with beats in simavr", "[firmware]") {
+    const fs::path elf = BuildSketch("attune_pulsesensor");
+    // The harness feeds A0 a PPG with a pulse every 1000 ms (counts 450..700) from 300 ms on.
+    const auto lines = Simulate(elf, 8.0, "ppg");
+    REQUIRE(lines.front().text == "# Attune PulseSensor 500 Hz");
+    CHECK(lines.front().t_us < 10000.0);
 
-TEST_CASE("MAX30102 sketch builds for the Uno and fits", "[firmware]") { BuildSketch("attune_max30102"); }
+    std::vector<double> sample_times;
+    int low = 1023, high = 0;
+    std::vector<std::pair<unsigned, unsigned>> beats;  // (B, Q)
+    std::vector<std::string> other;
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+        const std::string& text = lines[i].text;
+        const std::string value = text.substr(1);
+        if (text[0] == 'S' && IsUnsigned(value)) {
+            sample_times.push_back(lines[i].t_us);
+            low = std::min(low, std::stoi(value));
+            high = std::max(high, std::stoi(value));
+        } else if (text[0] == 'B' && IsUnsigned(value) && i + 1 < lines.size() && lines[i + 1].text[0] == 'Q' &&
+                   IsUnsigned(lines[i + 1].text.substr(1))) {
+            beats.emplace_back(std::stoul(value), std::stoul(lines[i + 1].text.substr(1)));
+            ++i;
+        } else {
+            other.push_back(text);
+        }
+    }
+    for (const auto& o : other) UNSCOPED_INFO("unexpected line: " << o);
+    CHECK(other.empty());  // includes "# dropped": the serial port must keep up with 500 Hz
+    INFO(sample_times.size() << " samples, mean spacing " << MeanSpacing(sample_times) << " us, longest gap "
+                             << MaxSpacing(sample_times) << " us");
+    CHECK(sample_times.size() >= 3990);
+    CHECK(sample_times.size() <= 4000);
+    CHECK(std::abs(MeanSpacing(sample_times) - 2000.0) < 2.0);
+    CHECK(MaxSpacing(sample_times) < 4000.0);
+    CHECK(low >= 445);
+    CHECK(low <= 455);
+    CHECK(high >= 690);
+    CHECK(high <= 705);
+    // Pulses at 0.3, 1.3, ... 7.3 s: reported from the third on (see beat_detector.h).
+    CHECK(beats.size() == 6);
+    for (const auto& [bpm, ibi] : beats) {
+        CHECK(bpm >= 58);
+        CHECK(bpm <= 62);
+        CHECK(ibi >= 996);
+        CHECK(ibi <= 1004);
+    }
+}
 
-TEST_CASE("AD8232 sketch builds for the Uno and fits", "[firmware]") { BuildSketch("attune_ad8232"); }
+TEST_CASE("MAX30102 sketch builds for the Uno and reads a simulated sensor at 200 Hz", "[firmware]") {
+    const fs::path elf = BuildSketch("attune_max30102");
+    // The harness's MAX30102 model answers from 3.5 s on; its FIFO holds IR = 100000 + n,
+    // RED = 200000 + n for sample n.
+    const auto lines = Simulate(elf, 8.0, "max");
+    const std::string missing = "! MAX30102 not found — check SDA=A4, SCL=A5, 3.3V";
+    REQUIRE(lines.size() >= 3);
+    CHECK(lines[0].text == missing);
+    CHECK(lines[0].t_us < 100000.0);
+    CHECK(lines[1].text == missing);  // retried every 3 s, never hung
+    CHECK(std::abs(lines[1].t_us - lines[0].t_us - 3.0e6) < 0.1e6);
+
+    std::vector<std::string> writes;
+    bool banner = false;
+    double banner_us = 0.0;
+    std::vector<std::string> other;
+    std::vector<double> stamps_ms;
+    long expected_n = 0;
+    int out_of_sequence = 0;
+    int late_stamps = 0;
+    const std::regex sample_line(R"(IR=(\d+),RED=(\d+),T=(\d+))");
+    for (std::size_t i = 2; i < lines.size(); ++i) {
+        const std::string& text = lines[i].text;
+        std::smatch m;
+        if (text.rfind("@W ", 0) == 0) {
+            writes.push_back(text.substr(3));
+        } else if (text == "# Attune MAX30102 200 Hz" && !banner) {
+            banner = true;
+            banner_us = lines[i].t_us;
+        } else if (banner && std::regex_match(text, m, sample_line)) {
+            const long ir = std::stol(m[1].str());
+            const long red = std::stol(m[2].str());
+            if (ir != 100000 + expected_n || red != 200000 + expected_n) ++out_of_sequence;
+            expected_n = ir - 100000 + 1;
+            const double t_ms = std::stod(m[3].str());
+            stamps_ms.push_back(t_ms);
+            // Back-dated stamps: never after the line was printed, and not long before.
+            const double lag_ms = lines[i].t_us / 1000.0 - t_ms;
+            if (lag_ms < -1.0 || lag_ms > 20.0) ++late_stamps;
+        } else {
+            other.push_back(text);
+        }
+    }
+    for (const auto& o : other) UNSCOPED_INFO("unexpected line: " << o);
+    CHECK(other.empty());
+    REQUIRE(banner);
+    CHECK(banner_us > 5.9e6);  // found on the retry at 6 s
+    CHECK(banner_us < 6.2e6);
+    // Reset first, then the documented configuration, sampling started last.
+    const std::vector<std::string> expected_writes = {"09 40", "02 00", "03 00", "08 30", "0A 6F",
+                                                      "0C 24", "0D 24", "04 00", "05 00", "06 00", "09 03"};
+    CHECK(writes == expected_writes);
+    INFO(stamps_ms.size() << " samples; mean stamp spacing " << MeanSpacing(stamps_ms) << " ms");
+    CHECK(stamps_ms.size() >= 390);  // ~2 s at 200 Hz
+    CHECK(out_of_sequence == 0);     // none lost, repeated, or IR/RED swapped
+    CHECK(late_stamps == 0);
+    CHECK(std::abs(MeanSpacing(stamps_ms) - 5.0) < 0.1);
+    CHECK(MaxSpacing(stamps_ms) <= 7.0);
+}
+
+TEST_CASE("AD8232 sketch builds for the Uno and samples at 250 Hz with lead-off marks in simavr", "[firmware]") {
+    const fs::path elf = BuildSketch("attune_ad8232");
+    // The harness holds A0 at 2.5 V (ADC 512) and raises LO+ (D10) from 2.0 to 2.5 s and LO-
+    // (D11) from 3.0 to 3.5 s.
+    const auto lines = Simulate(elf, 4.0, "ecg");
+    REQUIRE(lines.front().text == "# Attune AD8232 250 Hz");
+    std::vector<double> times;
+    int wrong_value = 0;
+    int off_marks = 0;
+    int misplaced_marks = 0;
+    std::vector<std::string> other;
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+        const std::string& text = lines[i].text;
+        if (text == "!") {
+            ++off_marks;
+            const double t = lines[i].t_us / 1e6;
+            if (!((t >= 2.0 && t < 2.53) || (t >= 3.0 && t < 3.53))) ++misplaced_marks;
+        } else if (IsUnsigned(text)) {
+            if (text != "512") ++wrong_value;
+        } else {
+            other.push_back(text);
+            continue;
+        }
+        times.push_back(lines[i].t_us);
+    }
+    for (const auto& o : other) UNSCOPED_INFO("unexpected line: " << o);
+    CHECK(other.empty());
+    INFO(times.size() << " samples, mean spacing " << MeanSpacing(times) << " us");
+    CHECK(times.size() >= 990);
+    CHECK(times.size() <= 1000);
+    CHECK(std::abs(MeanSpacing(times) - 4000.0) < 2.0);
+    CHECK(MaxSpacing(times) < 6000.0);
+    CHECK(wrong_value == 0);
+    CHECK(off_marks >= 246);  // 2 x 0.5 s at 250 Hz
+    CHECK(off_marks <= 254);
+    CHECK(misplaced_marks == 0);
+}
 
 TEST_CASE("Firmware beat detector: 60 bpm PPG gives BPM within 2 and IBIs within 4 ms", "[firmware][beats]") {
     CheckSteadyRhythm(60.0);
