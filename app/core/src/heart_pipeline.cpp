@@ -16,6 +16,7 @@ HeartPipeline::HeartPipeline(PipelineConfig config)
       m_spectrum(config.spectrum_window_s, 1.0) {
     m_new_raw.reserve(64);
     m_new_classified.reserve(64);
+    m_new_breaths.reserve(16);
 }
 
 std::string HeartPipeline::BeatSourceDescription() const {
@@ -109,18 +110,57 @@ void HeartPipeline::TakeArtifactOutput(const dsp::ArtifactStream::Output& out) {
         m_rolling.push(c.ibi_ms);
         m_spectrum.push(c.t_s, c.ibi_ms);
         m_coherence.push(c.t_s, c.ibi_ms);
+        const dsp::Beat beat = c.to_beat();
+        if (auto br = m_breathing.push(beat)) m_metrics.breathing = br;
+        m_phase.push_beat(beat);
+        TakeBreaths(m_rsa.push_beat(beat));
+        // Not pacing: cut breath cycles from the breathing estimate so RSA is still measured.
+        const bool pacing = c.t_s - m_pacer_breath_seen_s < 30.0;
+        if (!pacing && m_metrics.breathing && m_metrics.breathing->confidence >= 0.4) {
+            const double period_s = 60.0 / m_metrics.breathing->rate_bpm;
+            if (m_own_breath_start_s < 0.0) m_own_breath_start_s = c.t_s;
+            while (c.t_s - m_own_breath_start_s >= period_s) {
+                TakeBreaths(m_rsa.add_breath({m_own_breath_start_s, m_own_breath_start_s + period_s}));
+                m_own_breath_start_s += period_s;
+            }
+        }
     }
     m_metrics.artifacts = m_artifacts.counts();
     if (!out.corrected.empty()) m_metrics.time = m_rolling.metrics();
 }
 
-void HeartPipeline::Update(double now_t_s) {
+void HeartPipeline::TakeBreaths(std::span<const dsp::BreathRsa> breaths) {
+    for (const auto& b : breaths) {
+        m_new_breaths.push_back(b);
+        if (b.valid) m_metrics.last_rsa = b;
+    }
+}
+
+void HeartPipeline::PushPacerVolume(double t_s, double volume) { m_phase.push_reference(t_s, volume); }
+
+void HeartPipeline::PushPacerBreath(double start_s, double end_s) {
+    m_pacer_breath_seen_s = end_s;
+    m_own_breath_start_s = -1.0;
+    TakeBreaths(m_rsa.add_breath({start_s, end_s}));
+}
+
+void HeartPipeline::Update(double now_t_s, double pacer_rate_bpm) {
     m_metrics.spectrum = m_spectrum.update(now_t_s);
     m_metrics.coherence = m_coherence.update(now_t_s);
+    m_pacer_rate_bpm = pacer_rate_bpm;
+    if (pacer_rate_bpm > 0.0 && now_t_s - m_last_phase_update_s >= 1.0) {
+        m_last_phase_update_s = now_t_s;
+        const dsp::HrPhase ph = m_phase.estimate(pacer_rate_bpm / 60.0);
+        if (ph.valid) m_metrics.phase = ph;
+        else m_metrics.phase.reset();
+    } else if (pacer_rate_bpm <= 0.0) {
+        m_metrics.phase.reset();
+    }
 }
 
 void HeartPipeline::Flush() {
     TakeArtifactOutput(m_artifacts.flush());
+    TakeBreaths(m_rsa.flush());
 }
 
 }  // namespace attune::core

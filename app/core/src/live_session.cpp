@@ -58,15 +58,25 @@ void LiveSession::Update(double now_s) {
         m_last_volume_t_s += kVolumeStepS;
         const auto v = TargetVolumeAt(m_last_volume_t_s);
         m_volume.push_back({m_last_volume_t_s, v ? *v : 0.5});
+        if (v) m_pipeline.PushPacerVolume(m_last_volume_t_s, *v);
     }
     m_t_s = t_s;
     m_pacer_t_s = m_clock.ActiveSeconds(now_s);
+    const std::int64_t breaths_before = m_state.breath_count;
     m_state = m_pacer.At(m_pacer_t_s);
+    if (m_state.paced && !m_clock.paused() && m_state.breath_count > breaths_before) {
+        // A breath just completed: its cycle in session time (pauses shift pacer time, so map
+        // the breath's pacer-time bounds through the offset paused so far).
+        const double offset_s = t_s - m_pacer_t_s;
+        const double start = m_pacer.PhaseStartTime(m_state.breath_count - 1, 0) + offset_s;
+        const double end = m_pacer.PhaseStartTime(m_state.breath_count, 0) + offset_s;
+        m_pipeline.PushPacerBreath(start, end);
+    }
 
     m_events.clear();
     m_source->Poll(t_s, m_events);
     for (const auto& e : m_events) OnEvent(e);
-    m_pipeline.Update(t_s);
+    m_pipeline.Update(t_s, m_state.paced && !m_clock.paused() ? m_state.rate_bpm : 0.0);
     DrainPipeline();
     Trim();
 }

@@ -21,6 +21,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@
 #include "attune/dsp/hrv_freq.hpp"
 #include "attune/dsp/hrv_time.hpp"
 #include "attune/dsp/ppg_detector.hpp"
+#include "attune/dsp/rsa.hpp"
 #include "attune/dsp/signal_quality.hpp"
 
 namespace attune::core {
@@ -73,6 +75,9 @@ struct LiveMetrics {
     bool using_sensor_beats = false;
     double sample_rate_hz = 0.0;
     bool leads_off = false;
+    std::optional<dsp::BreathingRate> breathing;  // from the heart signal alone
+    std::optional<dsp::BreathRsa> last_rsa;       // peak-to-trough of the last complete breath
+    std::optional<dsp::HrPhase> phase;            // HR vs the pacer's volume at the pacer rate
 };
 
 class HeartPipeline {
@@ -82,8 +87,14 @@ public:
     // Feeds one device event. `sample_rate_hz` is the source's current (nominal or measured)
     // waveform rate; the detector is (re)built when it first becomes known or changes by > 5 %.
     void Process(const devices::DeviceEvent& e, double sample_rate_hz);
-    // Recomputes spectrum and coherence (at most once per second of session time).
-    void Update(double now_t_s);
+    // The pacer's breathing (when pacing): target lung volume samples (>= 4 Hz) and completed
+    // breath cycles, for the HR phase lag and RSA per breath. Without them, RSA uses breath
+    // cycles derived from the breathing-rate estimate.
+    void PushPacerVolume(double t_s, double volume);
+    void PushPacerBreath(double start_s, double end_s);
+    // Recomputes spectrum, coherence and phase (at most once per second of session time).
+    // `pacer_rate_bpm` > 0 while pacing.
+    void Update(double now_t_s, double pacer_rate_bpm = 0.0);
     // End of stream: release the beats still waiting for artifact look-ahead.
     void Flush();
 
@@ -94,12 +105,14 @@ public:
     // Beats produced since the last call; the caller moves them out (recorder, plots).
     std::vector<RawBeat>& new_raw_beats() { return m_new_raw; }
     std::vector<ClassifiedBeat>& new_classified_beats() { return m_new_classified; }
+    std::vector<dsp::BreathRsa>& new_breaths() { return m_new_breaths; }
     std::vector<double>& new_corrected_ibi_ms() { return m_new_corrected; }
 
 private:
     void OnSample(double t_s, double value, double sample_rate_hz);
     void OnBeat(double t_s, double ibi_ms, bool from_sensor);
     void TakeArtifactOutput(const dsp::ArtifactStream::Output& out);
+    void TakeBreaths(std::span<const dsp::BreathRsa> breaths);
 
     PipelineConfig m_config;
     std::optional<dsp::PpgDetector> m_ppg;
@@ -115,6 +128,14 @@ private:
     dsp::RollingTimeDomain m_rolling;
     dsp::SpectrumTracker m_spectrum;
     dsp::CoherenceTracker m_coherence;
+    dsp::BreathingRateEstimator m_breathing;
+    dsp::RsaTracker m_rsa;
+    dsp::HrPhaseTracker m_phase;
+    double m_last_phase_update_s = -1e9;
+    double m_pacer_rate_bpm = 0.0;
+    double m_pacer_breath_seen_s = -1e9;  // last pacer breath boundary received
+    double m_own_breath_start_s = -1.0;   // breath cycles from the estimate when not pacing
+    std::vector<dsp::BreathRsa> m_new_breaths;
     LiveMetrics m_metrics;
     std::vector<RawBeat> m_new_raw;
     std::vector<ClassifiedBeat> m_new_classified;
