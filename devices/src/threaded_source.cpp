@@ -1,0 +1,48 @@
+#include "attune/devices/threaded_source.hpp"
+
+namespace attune::devices {
+
+namespace {
+constexpr double kRateWindowS = 4.0;
+}
+
+ThreadedSource::ThreadedSource(DeviceThreadConfig config, bool hold_future_events)
+    : m_thread(std::move(config)), m_hold_future(hold_future_events) {
+    m_thread.Start();
+}
+
+ThreadedSource::~ThreadedSource() { m_thread.Stop(); }
+
+std::string ThreadedSource::Describe() const { return m_thread.Describe(); }
+
+void ThreadedSource::NoteSample(double t_s) {
+    if (m_window_t0 < 0.0) {
+        m_window_t0 = t_s;
+        m_window_n = 0;
+        return;
+    }
+    ++m_window_n;
+    const double span = t_s - m_window_t0;
+    if (span >= kRateWindowS) {
+        m_rate_hz = static_cast<double>(m_window_n) / span;
+        m_window_t0 = t_s;
+        m_window_n = 0;
+    }
+}
+
+void ThreadedSource::Poll(double t_s, std::vector<DeviceEvent>& out) {
+    SpscQueue<DeviceEvent>& q = m_thread.Queue();
+    while (DeviceEvent* e = q.Front()) {
+        if (m_hold_future && e->t_s > t_s) break;
+        if (e->kind == EventKind::Sample) {
+            NoteSample(e->t_s);
+        } else if (e->kind == EventKind::Status && e->text.rfind("device ", 0) == 0) {
+            // "device lost" / "device back": the rate window spans a gap; start again.
+            m_window_t0 = -1.0;
+        }
+        out.push_back(std::move(*e));
+        q.Pop();
+    }
+}
+
+}  // namespace attune::devices
