@@ -62,8 +62,6 @@ bool plausible(double ibi_ms) {
     return std::isfinite(ibi_ms) && ibi_ms >= kMinPlausibleIbiMs && ibi_ms <= kMaxPlausibleIbiMs;
 }
 
-// Th = alpha · (Q3 − Q1) / 2 of the window, never below the floor (and never 0, so the normalised
-// values stay finite).
 // Th from the window's spread (see ThresholdScale). The floor relative to medRR is applied later,
 // when medRR of the interval being decided is known.
 double threshold(const detail::SortedWindow& w, const ArtifactConfig& c) {
