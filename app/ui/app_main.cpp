@@ -64,7 +64,12 @@ void HandleKey(AppState& app, SDL_Keycode key, double now_s) {
             break;
         case SDLK_F11: app.fullscreen = !app.fullscreen; break;
         case SDLK_ESCAPE: app.fullscreen = false; break;
-        case SDLK_TAB: app.show_controls = !app.show_controls; break;
+        case SDLK_TAB:
+            app.view = app.view == AppState::View::Client ? AppState::View::Practitioner : AppState::View::Client;
+            break;
+        case SDLK_1: case SDLK_2: case SDLK_3: case SDLK_4:
+            if (app.session) app.session->AddMarker(MarkerText(static_cast<int>(key - SDLK_1)));
+            break;
         default: break;
     }
 }
@@ -172,8 +177,10 @@ int RunApp(AppState& app, const AppOptions& opt) {
         ImGui_ImplSDLRenderer_NewFrame();
         ImGui_ImplSDL2_NewFrame();
         ImGui::NewFrame();
+        app.show_controls = app.view == AppState::View::Practitioner;
         DrawPacerView(app, t);
         DrawControls(app, t);
+        DrawMetrics(app, t);
         ImGui::Render();
         SDL_SetRenderDrawColor(renderer, 9, 14, 24, 255);
         SDL_RenderClear(renderer);

@@ -43,9 +43,12 @@ struct AppState {
     // Clock: session time = (steady seconds - origin) * speed.
     double speed = 1.0;
 
-    // View.
+    // View: the practitioner view (pacer, signals, metrics, controls) or the calm client view
+    // (the pacer alone, full size, with one gentle feedback cue). Tab switches.
+    enum class View { Practitioner, Client };
+    View view = View::Practitioner;
     bool fullscreen = false;
-    bool show_controls = true;
+    bool show_controls = true;  // derived from the view each frame
     bool show_editor = false;
     bool quit_requested = false;
     Fonts fonts;
@@ -61,6 +64,11 @@ void SelectPreset(AppState& app, std::size_t index);
 void DrawPacerView(AppState& app, double now_s);      // pacer_view.cpp: orb, phase, heart trace
 void DrawControls(AppState& app, double now_s);       // controls_window.cpp: start/pause/stop, presets, editor
 void DrawHeartTrace(const AppState& app, float x, float y, float w, float h);  // heart_trace.cpp
+void DrawSignals(const AppState& app, float x, float y, float w, float h);     // signals_view.cpp: tachogram, spectrum, trends
+void DrawMetrics(AppState& app, double now_s);        // metrics_window.cpp: numbers, explanations, baseline, markers
+// The orb's feedback colour for the current coherence: 0 = low .. 1 = high, or <0 when off/unknown.
+float FeedbackLevel(const AppState& app);
+const char* MarkerText(int index);  // marker hotkeys 1-4
 
 // The orb sprite (orb_texture.cpp): RGBA pixels of a white soft disc whose solid core has
 // radius 1 / kOrbSpriteExtent of the image's half-width; the rest is glow.

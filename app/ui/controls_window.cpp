@@ -97,7 +97,7 @@ void DrawControls(AppState& app, double now_s) {
     const ImGuiViewport* vp = ImGui::GetMainViewport();
     const float w = 360.0f * app.dpi_scale;
     ImGui::SetNextWindowPos(ImVec2(vp->WorkPos.x + vp->WorkSize.x - w, vp->WorkPos.y));
-    ImGui::SetNextWindowSize(ImVec2(w, vp->WorkSize.y));
+    ImGui::SetNextWindowSize(ImVec2(w, vp->WorkSize.y * 0.42f));
     ImGui::Begin("Controls", nullptr, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize |
                                           ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings);
 
@@ -155,14 +155,12 @@ void DrawControls(AppState& app, double now_s) {
     }
 
     ImGui::Separator();
-    ImGui::TextDisabled("Heart");
     if (session) {
-        ImGui::Text("Source: %s", session->source().Describe().c_str());
+        ImGui::TextDisabled("Source: %s", session->source().Describe().c_str());
         const auto sum = session->Summary();
-        if (session->last_hr_bpm() > 0.0) ImGui::Text("Heart rate %.0f bpm", session->last_hr_bpm());
-        ImGui::Text("%zu beats, %lld breaths", sum.beats, static_cast<long long>(sum.breaths));
+        ImGui::TextDisabled("%zu beats, %lld breaths", sum.beats, static_cast<long long>(sum.breaths));
     } else {
-        ImGui::TextWrapped("Source: simulated heart (no sensor configured)");
+        ImGui::TextDisabled("Source: simulated heart (no sensor configured)");
     }
     ImGui::Checkbox("Show heart-rate trace", &app.settings.show_heart_trace);
 
@@ -171,7 +169,7 @@ void DrawControls(AppState& app, double now_s) {
         for (const auto& m : app.messages) ImGui::TextWrapped("%s", m.c_str());
     }
     ImGui::Separator();
-    ImGui::TextDisabled("Space pause/resume   F11 full screen\nEsc leave full screen   Tab hide this panel");
+    ImGui::TextDisabled("Space start/pause   Tab client view   F11 full screen   Esc leave it");
     ImGui::End();
 }
 

@@ -77,16 +77,30 @@ void DrawPacerView(AppState& app, double /*now_s*/) {
     }
 
     // --- the orb ------------------------------------------------------------------------------
-    const float trace_h = app.settings.show_heart_trace ? std::max(140.0f * s, size.y * 0.28f) : 0.0f;
-    const float orb_area_h = size.y - trace_h - 70 * s;
+    // Client view: the orb alone. Practitioner view: orb, heart-rate trace and the signal grid.
+    const bool client = app.view == AppState::View::Client;
+    const float signals_h = client ? 0.0f : std::max(220.0f * s, size.y * 0.36f);
+    const float trace_h = (!client && app.settings.show_heart_trace) ? std::max(130.0f * s, size.y * 0.2f) : 0.0f;
+    const float orb_area_h = size.y - trace_h - signals_h - 70 * s;
     const ImVec2 center(p0.x + size.x * 0.5f, p0.y + 70 * s + orb_area_h * 0.5f);
     const float r_max = std::max(20.0f, std::min(size.x * 0.42f, orb_area_h * 0.5f) * 0.92f);
     const float r_min = r_max * 0.38f;
     const float vol = static_cast<float>(std::clamp(st.volume, 0.0, 1.0));
     const float r = r_min + (r_max - r_min) * vol;
 
-    const ImVec4 exhale_col(0.33f, 0.45f, 0.85f, 1.0f);  // deep blue when empty
-    const ImVec4 inhale_col(0.36f, 0.82f, 0.80f, 1.0f);  // soft teal when full
+    ImVec4 exhale_col(0.33f, 0.45f, 0.85f, 1.0f);  // deep blue when empty
+    ImVec4 inhale_col(0.36f, 0.82f, 0.80f, 1.0f);  // soft teal when full
+    // Biofeedback: with coherence rising the orb warms from cool blue towards a soft gold
+    // (a blue-orange axis stays distinguishable with the common colour-vision deficiencies).
+    const float level = FeedbackLevel(app);
+    if (level >= 0.0f) {
+        const ImVec4 cool(0.30f, 0.42f, 0.80f, 1.0f), warm(0.98f, 0.78f, 0.42f, 1.0f);
+        auto lerp = [](ImVec4 a, ImVec4 b, float t) {
+            return ImVec4(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t, a.z + (b.z - a.z) * t, 1.0f);
+        };
+        inhale_col = lerp(ImVec4(0.36f, 0.62f, 0.90f, 1.0f), warm, level);
+        exhale_col = lerp(cool, ImVec4(0.92f, 0.66f, 0.40f, 1.0f), level);
+    }
     // The orb is one pre-rendered soft sprite (core plus glow, see orb_texture.cpp) tinted and
     // scaled: a single quad, smooth at any size, cheap for software renderers too.
     const float sprite_r = r * kOrbSpriteExtent;
@@ -116,7 +130,9 @@ void DrawPacerView(AppState& app, double /*now_s*/) {
     }
 
     if (trace_h > 0.0f)
-        DrawHeartTrace(app, p0.x + 20 * s, p0.y + size.y - trace_h - 10 * s, size.x - 40 * s, trace_h);
+        DrawHeartTrace(app, p0.x + 20 * s, p0.y + size.y - signals_h - trace_h - 10 * s, size.x - 40 * s, trace_h - 6 * s);
+    if (signals_h > 0.0f)
+        DrawSignals(app, p0.x + 20 * s, p0.y + size.y - signals_h - 4 * s, size.x - 40 * s, signals_h - 6 * s);
 
     ImGui::End();
 }

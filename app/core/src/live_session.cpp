@@ -1,6 +1,7 @@
 #include "attune/core/live_session.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include "attune/devices/simulated_heart.hpp"
 #include "attune/dsp/types.hpp"
@@ -76,8 +77,24 @@ void LiveSession::Update(double now_s) {
     m_events.clear();
     m_source->Poll(t_s, m_events);
     for (const auto& e : m_events) OnEvent(e);
-    m_pipeline.Update(t_s, m_state.paced && !m_clock.paused() ? m_state.rate_bpm : 0.0);
+    const double pacer_rate = m_state.paced && !m_clock.paused() ? m_state.rate_bpm : 0.0;
+    m_pipeline.Update(t_s, pacer_rate);
     DrainPipeline();
+    // One metrics sample per second of session time (on the time grid, not per frame).
+    while (m_next_history_t_s <= t_s) {
+        const LiveMetrics& m = m_pipeline.metrics();
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        MetricsSample h;
+        h.t_s = m_next_history_t_s;
+        h.hr_bpm = m.last_hr_bpm > 0.0 && t_s - m.last_beat_t_s < 5.0 ? m.last_hr_bpm : nan;
+        h.rmssd_ms = m.time.valid ? m.time.rmssd_ms : nan;
+        h.coherence = m.coherence.valid ? m.coherence.score : nan;
+        h.breathing_rate_bpm = m.breathing && m.breathing->confidence >= 0.4 ? m.breathing->rate_bpm : nan;
+        h.pacer_rate_bpm = pacer_rate;
+        h.phase_lag_deg = m.phase ? m.phase->phase_deg : nan;
+        m_history.push_back(h);
+        m_next_history_t_s += 1.0;
+    }
     Trim();
 }
 
@@ -103,6 +120,10 @@ void LiveSession::DrainPipeline() {
         m_beats.push_back(b);
     }
     m_pipeline.new_raw_beats().clear();
+    auto& breaths = m_pipeline.new_breaths();
+    for (const auto& b : breaths)
+        if (b.valid) m_breaths.push_back(b);
+    breaths.clear();
     auto& classified = m_pipeline.new_classified_beats();
     m_classified.insert(m_classified.end(), classified.begin(), classified.end());
     classified.clear();
@@ -115,8 +136,35 @@ void LiveSession::Trim() {
     const double keep_from = m_t_s - kHistoryS;
     while (!m_beats.empty() && m_beats.front().t_s < keep_from) m_beats.pop_front();
     while (!m_volume.empty() && m_volume.front().t_s < keep_from) m_volume.pop_front();
+    while (!m_breaths.empty() && m_breaths.front().end_s < keep_from) m_breaths.pop_front();
+    while (!m_history.empty() && m_history.front().t_s < m_t_s - kMetricsHistoryS) m_history.pop_front();
     const double wave_from = m_t_s - kWaveformHistoryS;
     while (!m_wave.empty() && m_wave.front().t_s < wave_from) m_wave.pop_front();
+}
+
+BaselineBand LiveSession::Baseline(double MetricsSample::*field) const {
+    BaselineBand band;
+    if (m_t_s < kBaselineS) return band;
+    double sum = 0.0, sq = 0.0;
+    std::size_t n = 0;
+    for (const auto& h : m_history) {
+        if (h.t_s > kBaselineS) break;
+        const double v = h.*field;
+        if (!std::isfinite(v)) continue;
+        sum += v;
+        sq += v * v;
+        ++n;
+    }
+    if (n < 10) return band;
+    band.ready = true;
+    band.mean = sum / static_cast<double>(n);
+    band.sd = std::sqrt(std::max(0.0, sq / static_cast<double>(n) - band.mean * band.mean));
+    return band;
+}
+
+void LiveSession::AddMarker(const std::string& text) {
+    if (!m_running) return;
+    m_markers.emplace_back(m_t_s, text);
 }
 
 SessionSummary LiveSession::Summary() const {

@@ -30,6 +30,15 @@ SettingsLoad LoadSettings(const std::filesystem::path& config_dir) {
         const double v = j["text_scale"].get<double>();
         if (v >= 0.5 && v <= 3.0) s.text_scale = static_cast<float>(v);
     }
+    if (j.contains("feedback_enabled") && j["feedback_enabled"].is_boolean()) s.feedback_enabled = j["feedback_enabled"].get<bool>();
+    if (j.contains("coherence_medium") && j["coherence_medium"].is_number() && j.contains("coherence_high") &&
+        j["coherence_high"].is_number()) {
+        const double lo = j["coherence_medium"].get<double>(), hi = j["coherence_high"].get<double>();
+        if (lo > 0.0 && hi > lo && hi < 10.0) {
+            s.coherence_medium = lo;
+            s.coherence_high = hi;
+        }
+    }
     if (j.contains("custom_pattern")) {
         std::string perr;
         s.custom_pattern = PatternFromJson(j["custom_pattern"], perr);
@@ -43,6 +52,9 @@ std::string SaveSettings(const std::filesystem::path& config_dir, const Settings
     j["preset_id"] = s.preset_id;
     j["show_heart_trace"] = s.show_heart_trace;
     j["text_scale"] = s.text_scale;
+    j["feedback_enabled"] = s.feedback_enabled;
+    j["coherence_medium"] = s.coherence_medium;
+    j["coherence_high"] = s.coherence_high;
     if (s.custom_pattern) j["custom_pattern"] = PatternToJson(*s.custom_pattern);
     return WriteFileAtomic(config_dir / "settings.json", j.dump(2) + "\n");
 }

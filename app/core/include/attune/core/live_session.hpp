@@ -34,6 +34,24 @@ struct TimedValue {
     double value;
 };
 
+// One second of live metrics, kept for trend plots and the baseline band. NaN = not available.
+struct MetricsSample {
+    double t_s = 0.0;
+    double hr_bpm = 0.0;
+    double rmssd_ms = 0.0;
+    double coherence = 0.0;         // score, ln(ratio + 1)
+    double breathing_rate_bpm = 0.0;
+    double pacer_rate_bpm = 0.0;    // 0 when not pacing
+    double phase_lag_deg = 0.0;
+};
+
+// Mean and spread of a metric over the first minutes of the session: "your usual range today".
+struct BaselineBand {
+    bool ready = false;  // true once the baseline period is over and had data
+    double mean = 0.0;
+    double sd = 0.0;
+};
+
 struct SessionSummary {
     double duration_s = 0.0;
     std::int64_t breaths = 0;
@@ -78,6 +96,15 @@ public:
     // Every classified interval of the session so far (for summaries; bounded by session length:
     // 24 bytes a beat, about 0.2 MB for 8 hours).
     const std::vector<ClassifiedBeat>& classified_beats() const { return m_classified; }
+    // Once a second (bounded: the last kMetricsHistoryS seconds).
+    static constexpr double kMetricsHistoryS = 4.0 * 3600.0;
+    static constexpr double kBaselineS = 120.0;
+    const std::deque<MetricsSample>& metrics_history() const { return m_history; }
+    const std::deque<dsp::BreathRsa>& recent_breaths() const { return m_breaths; }
+    BaselineBand Baseline(double MetricsSample::*field) const;
+    // Annotations dropped by the practitioner (marker hotkeys), with session time.
+    void AddMarker(const std::string& text);
+    const std::vector<std::pair<double, std::string>>& markers() const { return m_markers; }
 
     SessionSummary Summary() const;
 
@@ -106,6 +133,10 @@ private:
     HeartPipeline m_pipeline;
     std::vector<ClassifiedBeat> m_classified;
     std::vector<double> m_corrected_ibi_ms;  // artifact-corrected series, whole session
+    std::deque<MetricsSample> m_history;
+    std::deque<dsp::BreathRsa> m_breaths;
+    std::vector<std::pair<double, std::string>> m_markers;
+    double m_next_history_t_s = 1.0;
 
     std::size_t m_accepted = 0, m_rejected = 0;
     double m_hr_sum = 0.0;

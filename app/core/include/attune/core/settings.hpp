@@ -16,6 +16,11 @@ struct Settings {
     std::optional<BreathPattern> custom_pattern;  // the pattern editor's last pattern
     bool show_heart_trace = true;
     float text_scale = 1.0f;
+    // Biofeedback: the orb's colour follows coherence (score scale of dsp/coherence.hpp).
+    // Practitioners set the challenge with the thresholds; some people prefer no score at all.
+    bool feedback_enabled = true;
+    double coherence_medium = 0.5;  // below: low (orb stays cool blue)
+    double coherence_high = 1.0;    // at or above: high (orb glows warm)
 };
 
 struct SettingsLoad {
