@@ -63,6 +63,9 @@ int main(int argc, char** argv) {
     cli.add_option("--height", opt.height, "Window height in pixels")->check(CLI::Range(240, 8192));
     cli.add_option("--sim-resonance-bpm", sim_resonance_bpm, "Simulated heart: resonance breathing rate (breaths/min)")->check(CLI::Range(2.0, 15.0));
     cli.add_option("--seed", seed, "Simulated heart: random seed");
+    std::string view = "practitioner";
+    cli.add_option("--view", view, "Start in the practitioner view (signals, metrics, controls) or the calm client view (Tab switches)")
+        ->check(CLI::IsMember({"practitioner", "client"}));
 
     // attune analyze INPUT --signal ecg|ppg|rr [--rate HZ] [--column NAME|INDEX] [--invert] [--beats-out FILE] [--json]
     CLI::App* analyze = cli.add_subcommand("analyze", "Detect beats and compute HRV from a recording (text, CSV, WFDB, RR list)");
@@ -101,6 +104,7 @@ int main(int argc, char** argv) {
     app.data_dir = data_dir.empty() ? dirs.data_dir : std::filesystem::path(data_dir);
     app.config_dir = config_dir.empty() ? dirs.config_dir : std::filesystem::path(config_dir);
     app.speed = opt.headless ? speed : 1.0;
+    app.view = view == "client" ? attune::ui::AppState::View::Client : attune::ui::AppState::View::Practitioner;
     app.sim_params.resonance_bpm = sim_resonance_bpm;
     app.sim_params.seed = seed;
 

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <algorithm>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -39,13 +40,14 @@ Image LoadPng(const fs::path& path) {
 }
 
 // Pixels of the orb: in the pacer area (left of the 360 px controls panel, above the heart
-// trace), clearly brighter than the dark background in the green channel (the orb is teal/blue).
-std::size_t OrbPixels(const Image& img) {
+// trace), clearly brighter than the dark background (the orb's colour changes with feedback,
+// its brightness does not).
+std::size_t OrbPixels(const Image& img, double bottom = 0.42, int panel_px = 360) {
     std::size_t count = 0;
-    for (int y = 70; y < img.h * 0.68; ++y)
-        for (int x = 0; x < img.w - 360; ++x) {
+    for (int y = 70; y < img.h * bottom; ++y)
+        for (int x = 0; x < img.w - panel_px; ++x) {
             const unsigned char* p = img.at(x, y);
-            if (p[1] > 90 && p[2] > 90) ++count;
+            if (std::max({p[0], p[1], p[2]}) > 110) ++count;
         }
     return count;
 }
@@ -79,10 +81,10 @@ TEST_CASE("a headless run writes a non-blank screenshot and a JSON summary", "[a
             colours.insert(p[0] << 16 | p[1] << 8 | p[2]);
         }
     CHECK(colours.size() > 200);  // text, orb, glow, trace: far from a blank frame
-    CHECK(OrbPixels(img) > 10000);
-    // The heart-rate trace is drawn: its orange line shows in the lower part of the frame.
+    CHECK(OrbPixels(img) > 3000);
+    // The heart-rate trace is drawn: its orange line shows under the orb.
     std::size_t orange = 0;
-    for (int y = static_cast<int>(img.h * 0.7); y < img.h; ++y)
+    for (int y = static_cast<int>(img.h * 0.44); y < img.h * 0.6; ++y)
         for (int x = 0; x < img.w - 360; ++x) {
             const unsigned char* p = img.at(x, y);
             orange += p[0] > 200 && p[1] > 130 && p[1] < 200 && p[2] < 150;
@@ -101,6 +103,22 @@ TEST_CASE("the orb is larger on a full inhale than at the end of an exhale", "[a
     // Radius goes from 0.38 to 1.0 of its maximum: the area ratio is about 7.
     CHECK(full > 4 * empty);
     CHECK(empty > 1000);
+}
+
+TEST_CASE("the client view shows the orb alone, large", "[app][headless]") {
+    const fs::path client = kTmp / "client.png", prac = kTmp / "practitioner.png";
+    REQUIRE(RunCommand(Attune("--headless --preset coherent --duration 24.9 --speed 20 --view client --screenshot '" + client.string() + "'")).exit_code == 0);
+    REQUIRE(RunCommand(Attune("--headless --preset coherent --duration 24.9 --speed 20 --screenshot '" + prac.string() + "'")).exit_code == 0);
+    const Image c = LoadPng(client), p = LoadPng(prac);
+    // Full inhale: the client view's orb fills far more of the screen.
+    CHECK(OrbPixels(c, 1.0, 0) > 3 * OrbPixels(p, 1.0, 0));
+    // No controls panel: the right edge shows only background or glow, no panel text.
+    std::set<unsigned> right;
+    for (int y = 0; y < c.h; y += 2) {
+        const unsigned char* q = c.at(c.w - 40, y);
+        right.insert(q[0] << 16 | q[1] << 8 | q[2]);
+    }
+    CHECK(right.size() < 40);
 }
 
 TEST_CASE("the same seed gives the same session, whatever the speed", "[app][headless][determinism]") {
