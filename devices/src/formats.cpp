@@ -452,11 +452,6 @@ LineGuess ClassifyLine(std::string_view raw, Tokens& t) {
         g.kind = LineKind::Bang;
         return g;
     }
-    if (ContainsNoCase(s, "heartbeat happened")) {
-        g.kind = LineKind::Heartbeat;
-        g.format = SensorFormat::BpmText;
-        return g;
-    }
     // Visualizer: one letter then an integer, nothing else ("S527", "B72", "Q833", "a512").
     if (s.size() >= 2 && s.size() <= 9 && IsAsciiLetter(s[0])) {
         std::size_t k = 1;
@@ -474,6 +469,12 @@ LineGuess ClassifyLine(std::string_view raw, Tokens& t) {
                 return g;
             }
         }
+    }
+
+    if (ContainsNoCase(s, "heartbeat happened")) {
+        g.kind = LineKind::Heartbeat;
+        g.format = SensorFormat::BpmText;
+        return g;
     }
 
     Tokenize(s, t);

@@ -28,7 +28,7 @@ SensorDecoder::SensorDecoder(DecoderConfig config)
 
 void SensorDecoder::Configure(const DecoderConfig& config) {
     const bool reframe = config.max_line_bytes != m_config.max_line_bytes || config.drop_first_line != m_config.drop_first_line;
-    const bool force_changed = config.format != m_config.format;
+    const bool redetect = config.format != m_config.format || !(config.detector == m_config.detector);
     m_config = config;
     m_config.channel = std::clamp(m_config.channel, 0, kMaxFields - 1);
     if (reframe) {
@@ -36,7 +36,7 @@ void SensorDecoder::Configure(const DecoderConfig& config) {
         m_stats.last_unparsed.reserve(m_framer.max_line_bytes() + 8);
     }
     m_clock = SampleClock(config.clock);
-    if (force_changed) {
+    if (redetect) {
         FormatDetector fresh(config.detector);
         if (m_opened) fresh.NoteOpen(m_last_t - config.detector.settle_s);  // no second settle wait
         m_detector = fresh;
@@ -104,14 +104,10 @@ void SensorDecoder::Feed(const std::uint8_t* data, std::size_t n, double t_s, st
 
 void SensorDecoder::HandleLine(const FramedLine& line, double t_s, std::vector<DeviceEvent>& out) {
     ++m_stats.lines;
-    if (!line.garbled && IsKeyPrompt(line.text)) {
-        // MAX3010x Example 8 waits in setup() for any byte; one newline starts it.
-        m_reply.assign(1, '\n');
-        out.push_back({EventKind::Status, t_s, 0.0, "The sketch asked for a key press: sending a newline"});
-    }
     if (line.first) {  // probably cut: the Arduino IDE drops it too
         ++m_stats.unparsed_lines;
         NoteUnparsed(line.text, line.garbled);
+        if (!line.garbled) AnswerPrompt(line.text, t_s, out);
         return;
     }
     if (line.garbled) {
@@ -131,6 +127,7 @@ void SensorDecoder::HandleLine(const FramedLine& line, double t_s, std::vector<D
         if (v.unlocked_now || v.locked_now) m_clock.Reset();
         OnFormatChange();
     }
+    if (v.guess.kind == LineKind::Banner) AnswerPrompt(line.text, t_s, out);
     if (!v.fits) {
         if (!m_detector.locked() && v.guess.kind != LineKind::Banner && v.guess.kind != LineKind::Header) {
             ++m_stats.pre_lock_lines;  // data, read before the format was settled
@@ -145,6 +142,13 @@ void SensorDecoder::HandleLine(const FramedLine& line, double t_s, std::vector<D
     }
     ++m_stats.parsed_lines;
     Decode(v, t_s, out);
+}
+
+void SensorDecoder::AnswerPrompt(std::string_view text, double t_s, std::vector<DeviceEvent>& out) {
+    if (!IsKeyPrompt(text)) return;
+    // MAX3010x Example 8 waits in setup() for any byte; one newline starts it.
+    m_reply.assign(1, '\n');
+    out.push_back({EventKind::Status, t_s, 0.0, "The sketch asked for a key press: sending a newline"});
 }
 
 void SensorDecoder::NoteUnparsed(std::string_view text, bool garbled) {
@@ -179,6 +183,7 @@ void SensorDecoder::Decode(const LineVerdict& v, double t_s, std::vector<DeviceE
     }
     if (g.kind == LineKind::Numeric) {
         ExtractNumeric(m_tokens, m_detector.layout(), m_config.channel, m_data);
+        m_stats.channels = m_data.channels;
     } else {
         ExtractKeyed(m_tokens, m_config.channel, m_data);
         m_stats.channels = m_data.channels;

@@ -199,6 +199,74 @@ TEST_CASE("decoder: PulseSensor visualizer from the simulated heart", "[decoder]
     CHECK(Of(ev, EventKind::Status).size() >= 1);
 }
 
+TEST_CASE("decoder: the literal lines of PROTOCOLS.md", "[decoder]") {
+    struct Case {
+        std::string line;   // repeated as printed, "\r\n" ended
+        SensorFormat format;
+        double sample;      // value of the samples (NaN: none)
+        double beat;        // value of the beats (NaN: none)
+        double bpm_hint;
+    };
+    const double none = std::nan("");
+    const std::vector<Case> cases = {
+        {"72,833,527", SensorFormat::PulseSensorPlotter, 527, none, 72},
+        {"527,498", SensorFormat::MultiSignal, 527, none, 0},
+        {"S527\r\nB72\r\nQ833", SensorFormat::PulseSensorVisualizer, 527, 833, 72},
+        {"BPM: 72", SensorFormat::BpmText, none, none, 72},
+        {"\xE2\x99\xA5  A HeartBeat Happened ! \r\nBPM: 72", SensorFormat::BpmText, none, 0, 72},
+        {"Signal 527", SensorFormat::SignalText, 527, none, 0},
+        {"72 bpm", SensorFormat::BpmText, none, none, 72},
+        {"72 BPM", SensorFormat::BpmText, none, none, 72},
+        {"527", SensorFormat::SingleAdc, 527, none, 0},
+        {"S:512", SensorFormat::VendorLabeled, 512, none, 0},
+        {"S=512", SensorFormat::VendorLabeled, 512, none, 0},
+        {"sig:512", SensorFormat::VendorLabeled, 512, none, 0},
+        {"sample=512", SensorFormat::VendorLabeled, 512, none, 0},
+        {"raw=512", SensorFormat::VendorLabeled, 512, none, 0},
+        {"{\"signal\":512}", SensorFormat::Json, 512, none, 0},
+        {"{\"sample\":512}", SensorFormat::Json, 512, none, 0},
+        {"{\"value\":512,\"bpm\":72}", SensorFormat::Json, 512, none, 72},
+        {" R[1234] IR[56789] G[321]", SensorFormat::MaxBasicReadings, 56789, none, 0},
+        {" R[1234] IR[56789] G[321] Hz[99.87]", SensorFormat::MaxBasicReadings, 56789, none, 0},
+        {"56789", SensorFormat::SingleIr, 56789, none, 0},
+        {"IR=56789, BPM=72.29, Avg BPM=70", SensorFormat::MaxHeartRate, 56789, none, 70},
+        {"red=41234, ir=56789", SensorFormat::MaxSpo2, 56789, none, 0},
+        {"red=41234, ir=56789, HR=72, HRvalid=1, SPO2=97, SPO2Valid=1", SensorFormat::MaxSpo2, 56789, none, 72},
+        {"IR=56789,RED=41234,T=12345", SensorFormat::IrRedMillis, 56789, none, 0},
+        {"56789,41234", SensorFormat::IrRed, 56789, none, 0},
+        {"56789\t41234", SensorFormat::IrRed, 56789, none, 0},
+        {"Signal:527 BPM:72", SensorFormat::PlotterLabels, 527, none, 72},
+    };
+    for (const Case& c : cases) {
+        INFO(c.line);
+        std::vector<std::string> lines;
+        for (int i = 0; i < 400; ++i) lines.push_back(Str(c.line, "\r\n"));
+        SensorDecoder dec;
+        const auto ev = Decode(dec, Timed(lines, 50));
+        CHECK(dec.format() == c.format);
+        const auto samples = Of(ev, EventKind::Sample);
+        const auto beats = Of(ev, EventKind::Beat);
+        if (std::isnan(c.sample)) {
+            CHECK(samples.empty());
+        } else {
+            REQUIRE(samples.size() > 200);
+            CHECK(samples.back().value == c.sample);
+        }
+        if (std::isnan(c.beat)) {
+            CHECK(beats.empty());
+        } else {
+            CHECK(beats.size() > 100);
+            CHECK(beats.back().value == c.beat);
+        }
+        CHECK(dec.stats().bpm_hint == c.bpm_hint);
+    }
+    // The '!' of a failed PulseSensor start, and AD8232's leads-off '!' among readings.
+    SensorDecoder failed;
+    const auto e1 = Decode(failed, Timed(Lines({}, 50, [](int) { return Str("!\r\n"); }), 10));
+    CHECK(failed.stats().diagnosis == Diagnosis::SensorFailed);
+    CHECK(Of(e1, EventKind::Sample).empty());
+}
+
 TEST_CASE("decoder: identical events byte by byte and in random chunks", "[decoder]") {
     const VisualizerSession vs = SimulatedVisualizer(12.0);
     std::vector<std::string> lines = vs.lines;
@@ -640,6 +708,32 @@ TEST_CASE("decoder: no allocation per line in steady state, millions of lines pe
         dec.Feed(reinterpret_cast<const std::uint8_t*>(block.data()), block.size(), t, out);
     }
     CHECK(g_allocations == before);
+
+    // The same for labelled lines (tokenised), numeric rows and printed timestamps.
+    const std::vector<std::function<std::string(int)>> gens = {
+        [](int i) { return PlotterLine(72, 833, Wave(i)); },
+        [](int i) { return MaxHeartRateLine(Wave(i, 56789, 300), 72.29, 70); },
+        [](int i) { return MaxSpo2Line(41234, Wave(i, 56789), 72, 1, 97, 1); },
+        [](int i) { return JsonLine(Wave(i), 72, 833); },
+        [](int i) { return IrRedMillisLine(Wave(i, 56789), 41234, 1000 + 10 * i); },
+        [](int i) { return SignalBpmIbiBeatLine(Wave(i), 72, 833, i % 40 == 0); },
+    };
+    for (std::size_t g = 0; g < gens.size(); ++g) {
+        INFO("generator " << g);
+        SensorDecoder d;
+        const auto lines = Lines({}, 3000, gens[g]);
+        const Stream s = Timed(lines, 100);
+        std::size_t k = 0;
+        for (; k < s.size() && s[k].t_s < 5.0; ++k)
+            d.Feed(reinterpret_cast<const std::uint8_t*>(s[k].bytes.data()), s[k].bytes.size(), s[k].t_s, out);
+        REQUIRE(d.stats().format != SensorFormat::Unknown);
+        out.clear();
+        const std::size_t at = g_allocations;
+        for (; k < s.size(); ++k)
+            d.Feed(reinterpret_cast<const std::uint8_t*>(s[k].bytes.data()), s[k].bytes.size(), s[k].t_s, out);
+        CHECK(g_allocations == at);
+        CHECK(out.size() > 1000);
+    }
 
     // Throughput: visualizer and plotter lines.
     auto lines_per_second = [&](SensorDecoder& d, const std::string& blk, std::size_t lines_in_block) {

@@ -37,6 +37,7 @@ struct DetectorParams {
     double agree_fraction = 0.6;
     int unlock_misfits = 12;
     double bang_leads_off_hz = 30.0;
+    bool operator==(const DetectorParams&) const = default;
 };
 
 enum class DetectState : std::uint8_t {

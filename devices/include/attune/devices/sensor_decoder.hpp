@@ -91,7 +91,8 @@ public:
     void Reset() override;
 
     // Changes the forced format, channel, polarity or parameters. Keeps the detected format
-    // unless a format is forced or forcing is lifted.
+    // unless the forced format or the detector parameters change (then detection starts over,
+    // without a second settle wait). Sample timing restarts.
     void Configure(const DecoderConfig& config);
     const DecoderConfig& config() const { return m_config; }
 
@@ -115,6 +116,7 @@ private:
     void EnterLeadsOff(double t_s, std::vector<DeviceEvent>& out);
     void OnFormatChange();
     void NoteUnparsed(std::string_view text, bool garbled);
+    void AnswerPrompt(std::string_view text, double t_s, std::vector<DeviceEvent>& out);
     void UpdateDiagnosis(double t_s, std::vector<DeviceEvent>& out);
     void SetStatus(double t_s, std::vector<DeviceEvent>& out);
     double BeatTime(double t_s) const;
