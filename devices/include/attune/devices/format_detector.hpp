@@ -2,8 +2,9 @@
 //  1. After the port opens, allow settle_s (2 s) for the board to reset and print its banner:
 //     lines are classified but no lock is taken.
 //  2. Then classify each line (formats.hpp ClassifyLine) and keep the last window_lines (20)
-//     votes: visualizer letters, '!', numeric CSV rows by column count, labelled values; anything
-//     else is a banner and votes for nothing.
+//     votes: visualizer letters, numeric CSV rows by column count, each labelled format; a
+//     banner takes a slot but votes for no format; a header line ("Timestamp,Red,IR") is
+//     remembered to name CSV columns; '!' lines are counted apart (below).
 //  3. Lock when the most common format holds lock_lines (10) of the recent lines and at least
 //     agree_fraction (60 %) of them, or, after window_s (3 s) of looking, at least 2 lines and
 //     60 % (slow sketches: "BPM: 72" once a beat). Numeric rows are then told apart by their
@@ -21,7 +22,6 @@
 
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <string_view>
 
 #include "attune/devices/formats.hpp"
