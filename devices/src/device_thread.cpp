@@ -79,11 +79,13 @@ std::vector<DeviceGap> DeviceThread::Gaps() const {
 void DeviceThread::RequestWrite(std::string bytes) {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_pending_write += bytes;
+    m_has_requests.store(true, std::memory_order_release);
 }
 
 void DeviceThread::RequestBaud(int baud) {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_pending_baud = baud;
+    m_has_requests.store(true, std::memory_order_release);
 }
 
 void DeviceThread::SetDescribe(std::string text) {
@@ -127,10 +129,13 @@ void DeviceThread::PushStatus(double t_s, std::string text, double value) {
 }
 
 void DeviceThread::ApplyRequests(Transport& t) {
+    // Lock-free check on the hot path; the mutex only when something was asked for.
+    if (!m_has_requests.load(std::memory_order_acquire)) return;
     std::string write;
     int baud = 0;
     {
         std::lock_guard<std::mutex> lock(m_mutex);
+        m_has_requests.store(false, std::memory_order_relaxed);
         write.swap(m_pending_write);
         baud = m_pending_baud;
         m_pending_baud = 0;

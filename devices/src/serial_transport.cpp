@@ -2,6 +2,8 @@
 
 #include <libserialport.h>
 
+#include <sys/stat.h>
+
 #include <climits>
 #include <cstdlib>
 
@@ -181,15 +183,35 @@ std::string SerialTransport::SetBaud(int baud) {
     return {};
 }
 
-std::unique_ptr<Transport> MakeTransportForPath(const std::string& path, int baud) {
+namespace {
+bool KnownToLibserialport(const std::string& path) {
     std::string name = path;
     char resolved[PATH_MAX];
     if (::realpath(path.c_str(), resolved) != nullptr) name = resolved;
     sp_port* port = nullptr;
     const bool known = sp_get_port_by_name(name.c_str(), &port) == SP_OK;
     if (port != nullptr) sp_free_port(port);
-    if (known) return std::make_unique<SerialTransport>(path, baud);
+    return known;
+}
+}  // namespace
+
+std::unique_ptr<Transport> MakeTransportForPath(const std::string& path, int baud) {
+    if (KnownToLibserialport(path)) return std::make_unique<SerialTransport>(path, baud);
     return std::make_unique<TtyTransport>(path, baud);
+}
+
+std::function<std::unique_ptr<Transport>()> MakeAutoTransportFactory(std::string path, int baud) {
+    enum class Kind { Undecided, Serial, Tty };
+    auto kind = std::make_shared<Kind>(Kind::Undecided);
+    return [path = std::move(path), baud, kind]() -> std::unique_ptr<Transport> {
+        if (*kind == Kind::Undecided) {
+            struct stat st {};
+            if (::stat(path.c_str(), &st) != 0) return std::make_unique<TtyTransport>(path, baud);  // not there yet
+            *kind = KnownToLibserialport(path) ? Kind::Serial : Kind::Tty;
+        }
+        if (*kind == Kind::Serial) return std::make_unique<SerialTransport>(path, baud);
+        return std::make_unique<TtyTransport>(path, baud);
+    };
 }
 
 }  // namespace attune::devices

@@ -228,6 +228,18 @@ TEST_CASE("transport for a path: ptys go to the termios transport", "[tty]") {
     CHECK(r.status == ReadStatus::Ok);
 }
 
+TEST_CASE("auto transport factory: ptys and missing paths use the termios transport", "[tty]") {
+    Pty pty;
+    auto factory = MakeAutoTransportFactory(pty.slave_path, 57600);
+    auto t = factory();
+    REQUIRE(t != nullptr);
+    CHECK(t->Describe() == "tty " + pty.slave_path + " @57600");
+    CHECK(t->Open().empty());
+    auto missing = MakeAutoTransportFactory("/dev/ttyACM-attune-missing", 115200)();
+    CHECK(missing->Describe().rfind("tty ", 0) == 0);
+    CHECK_FALSE(missing->Open().empty());
+}
+
 TEST_CASE("serial transport: a pty or a missing port gives an error, not a crash", "[serial]") {
     Pty pty;
     SerialTransport s(pty.slave_path, 115200);

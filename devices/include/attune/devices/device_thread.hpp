@@ -137,6 +137,7 @@ private:
     DeviceCounters m_counters;
     std::thread m_thread;
     std::atomic<bool> m_stop{false};
+    std::atomic<bool> m_has_requests{false};  // a write or baud change is waiting
     std::unique_ptr<Transport> m_first;  // made in Start(), handed to the thread
 
     // Device-thread state.

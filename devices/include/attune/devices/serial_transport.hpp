@@ -25,6 +25,7 @@
 // Threading: one thread at a time (see transport.hpp).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -67,7 +68,14 @@ private:
 };
 
 // The transport for a path: SerialTransport when libserialport knows the port (a real serial
-// device), TtyTransport otherwise (ptys, /dev/rfcomm*, symlinks that libserialport rejects).
+// device), TtyTransport otherwise (ptys, /dev/rfcomm*, symlinks that libserialport rejects, and
+// paths that do not exist yet).
 std::unique_ptr<Transport> MakeTransportForPath(const std::string& path, int baud);
+
+// A factory for DeviceThreadConfig::make_transport that decides as MakeTransportForPath the
+// first time the path exists and then sticks to that choice, so after an unplug a serial port
+// keeps being looked for by its USB identity even while its old name is missing. Call it from
+// one thread at a time (the device thread does).
+std::function<std::unique_ptr<Transport>()> MakeAutoTransportFactory(std::string path, int baud);
 
 }  // namespace attune::devices
