@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 
 #include "attune/devices/replay_transport.hpp"
 
@@ -254,7 +255,14 @@ void DeviceThread::Run() {
                     }
                 }
                 decoded.clear();
-                decoder.Feed(buf.data(), r.bytes, t, decoded);
+                try {
+                    decoder.Feed(buf.data(), r.bytes, t, decoded);
+                } catch (const std::exception& ex) {
+                    // A decoder bug must not take the app down (an exception escaping a thread
+                    // calls std::terminate): report it, keep what was decoded, start afresh.
+                    PushStatus(t, std::string("decoder error: ") + ex.what());
+                    decoder.Reset();
+                }
                 for (DeviceEvent& e : decoded) Push(std::move(e));
                 decoded.clear();
                 quiet_warned = false;

@@ -11,8 +11,10 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -221,6 +223,16 @@ TEST_CASE("device thread: lines from a fake sensor arrive in order, stamped with
     CHECK(last_t - first->t_s == Approx(0.99).margin(0.15));
     CHECK(src.Counters().bytes.load() >= 450u);  // "S1\r\n" .. "S100\r\n": 492 bytes
     CHECK(src.Counters().dropped_events.load() == 0);
+
+    // The thread is named for debuggers and top -H.
+    bool named = false;
+    for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+        std::ifstream comm(task.path() / "comm");
+        std::string name;
+        std::getline(comm, name);
+        named = named || name == "attune-device";
+    }
+    CHECK(named);
 
     const auto t0 = Clock::now();
     src.Stop();
@@ -443,4 +455,34 @@ TEST_CASE("device thread: a replayed capture ends without reconnecting", "[devic
     CHECK(SampleValues(all).size() == 20);
     CHECK(src.Counters().State() == DeviceState::Ended);
     CHECK(src.Counters().reconnects.load() == 0);
+}
+
+TEST_CASE("device thread: a throwing decoder is reported, not fatal", "[device]") {
+    class ThrowingDecoder final : public ByteDecoder {
+    public:
+        void Feed(const std::uint8_t* data, std::size_t n, double t_s, std::vector<DeviceEvent>& out) override {
+            if (n > 0 && data[0] == '!') throw std::runtime_error("bad byte");
+            DeviceEvent e;
+            e.t_s = t_s;
+            e.value = static_cast<double>(n);
+            out.push_back(e);
+        }
+        void Reset() override {}
+    };
+    Pty pty;
+    REQUIRE(pty.master >= 0);
+    SessionTime clock;
+    DeviceThreadConfig cfg = TtyConfig(pty.slave_path, clock);
+    cfg.decoder = std::make_unique<ThrowingDecoder>();
+    ThreadedSource src(std::move(cfg));
+    std::vector<DeviceEvent> all;
+    REQUIRE(PollUntil(src, clock, all, 1000, [](const DeviceEvent& e) { return IsStatus(e, "opened"); }));
+    REQUIRE(::write(pty.master, "!x", 2) == 2);
+    const auto err = PollUntil(src, clock, all, 1000, [](const DeviceEvent& e) { return IsStatus(e, "decoder error"); });
+    REQUIRE(err);
+    CHECK(err->text.find("bad byte") != std::string::npos);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    REQUIRE(::write(pty.master, "ok", 2) == 2);
+    CHECK(PollUntil(src, clock, all, 1000, [](const DeviceEvent& e) { return e.kind == EventKind::Sample; }));
+    CHECK(src.Counters().State() == DeviceState::Open);
 }

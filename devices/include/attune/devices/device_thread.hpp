@@ -17,6 +17,8 @@
 //   "no data for 5 s"                                          the device is quiet, not gone
 //   "replay finished"                                          a finite source ended
 //   "dropped N events: the reader is not keeping up"           value = N
+//   "decoder error: ..."                                       the decoder threw; it is Reset()
+//                                                              and reading goes on
 // Gaps are also kept as a list (Gaps()) so a session can record them.
 //
 // Quiet versus gone (see transport.hpp): Timeout from the transport is "quiet" and never
