@@ -172,6 +172,23 @@ Decision classify(const View& view, bool as_candidate, const ArtifactConfig& c) 
     return dec;
 }
 
+// Premature-beat rule. A ventricular premature beat comes early relative to the underlying sinus
+// cycle and is followed by a compensatory pause, so that the two intervals around it sum to about
+// two cycles. The mean of two consecutive intervals therefore tracks the sinus cycle through
+// isolated ectopy, trigeminy and bigeminy (S, L, S, L: every two-beat mean is (S + L)/2), where
+// the spread-based thresholds above absorb the ectopy and the plain median sits between S and L.
+// `pm` holds the two-beat means over the reference window (scratch, reordered).
+bool premature_pair(double s, double l, double* pm, std::size_t cnt, const ArtifactConfig& c) {
+    if (!c.premature_rule || cnt == 0 || !std::isfinite(l)) return false;
+    std::sort(pm, pm + cnt);  // at most reference_window + 2 values
+    const double ref = cnt % 2 ? pm[cnt / 2] : 0.5 * (pm[cnt / 2 - 1] + pm[cnt / 2]);
+    // The underlying rhythm must be regular: the interquartile range of the two-beat means small.
+    const double iqr = pm[(3 * cnt) / 4] - pm[cnt / 4];
+    if (iqr > c.regularity_rel * ref) return false;
+    return s <= (1.0 - c.premature_rel) * ref && l >= (1.0 + c.pause_rel) * s &&
+           s + l >= (2.0 - c.compensation_rel) * ref;
+}
+
 bool is_interpolated(IntervalClass c) {
     return c == IntervalClass::ectopic || c == IntervalClass::too_long ||
            c == IntervalClass::too_short;
@@ -240,7 +257,9 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
                      [&](const detail::SortedWindow& s) { return threshold(s, cfg); });
 
     std::vector<IntervalClass> cls(n, IntervalClass::ok);
-    std::vector<std::uint8_t> candidate(n, 0), consumed(n, 0);
+    std::vector<std::uint8_t> candidate(n, 0), consumed(n, 0), forced(n, 0);
+    const auto h_ref = static_cast<std::size_t>(std::max(cfg.reference_window, 0));
+    std::vector<double> pm_scratch(h_ref + 2, 0.0);
     for (std::size_t i = 0; i < n; ++i) {
         if (consumed[i]) continue;
         View v;
@@ -258,6 +277,16 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
         v.th2 = th2[i];
         const Decision dec = classify(v, candidate[i] != 0, cfg);
         cls[i] = dec.cls;
+        if (i + 1 < n) {
+            std::size_t cnt = 0;
+            for (std::size_t j = i >= h_ref ? i - h_ref : 0; j <= i + 1 && j + 1 < n; ++j)
+                pm_scratch[cnt++] = 0.5 * (rr[j] + rr[j + 1]);
+            if (premature_pair(rr[i], rr[i + 1], pm_scratch.data(), cnt, cfg)) {
+                if (cls[i] == IntervalClass::ok) cls[i] = IntervalClass::ectopic;
+                forced[i + 1] = 1;
+            }
+        }
+        if (cls[i] == IntervalClass::ok && forced[i]) cls[i] = IntervalClass::ectopic;
         if (i + 1 < n) {
             if (dec.next_candidate) candidate[i + 1] = 1;
             if (dec.consume_next) {
@@ -348,7 +377,9 @@ ArtifactStream::ArtifactStream(const ArtifactConfig& cfg) : cfg_(cfg) {
     cfg_.median_window = std::max(cfg_.median_window, 1);
     cfg_.max_missed_split = std::max(cfg_.max_missed_split, 2);
     // The rings must reach back over a threshold window, a median window and whatever waits.
-    const std::size_t need = static_cast<std::size_t>(cfg_.threshold_window + cfg_.median_window) +
+    cfg_.reference_window = std::max(cfg_.reference_window, 0);
+    const std::size_t need = static_cast<std::size_t>(cfg_.threshold_window + cfg_.median_window +
+                                                      cfg_.reference_window) +
                              kMaxPending + kLookaheadBeats + 8;
     std::size_t cap = 1;
     while (cap < need) cap <<= 1;
@@ -358,6 +389,8 @@ ArtifactStream::ArtifactStream(const ArtifactConfig& cfg) : cfg_(cfg) {
     break_.assign(cap, 0);
     candidate_.assign(cap, 0);
     consumed_.assign(cap, 0);
+    forced_.assign(cap, 0);
+    pm_scratch_.assign(static_cast<std::size_t>(cfg_.reference_window) + 2, 0.0);
     win_d_.reserve(static_cast<std::size_t>(cfg_.threshold_window));
     win_m_.reserve(static_cast<std::size_t>(cfg_.threshold_window));
     med_scratch_.assign(static_cast<std::size_t>(cfg_.median_window), 0.0);
@@ -425,7 +458,7 @@ void ArtifactStream::add_plausible(double t_s, double ibi_ms, double amplitude) 
     th1_[s] = threshold(win_d_, cfg_);
     cls_[s] = IntervalClass::ok;
     break_[s] = break_next_ ? 1 : 0;
-    candidate_[s] = consumed_[s] = 0;
+    candidate_[s] = consumed_[s] = forced_[s] = 0;
     break_next_ = false;
     ++n_;
     while (next_median_ + kLookaheadBeats < n_) compute_median_terms(next_median_++);
@@ -485,6 +518,21 @@ void ArtifactStream::decide(std::int64_t i) {
     v.th2 = th2_[s];
     const Decision dec = classify(v, candidate_[s] != 0, cfg_);
     cls_[s] = dec.cls;
+    if (i + 1 < n_ && !break_[slot(i + 1)]) {
+        // Two-beat means over [i - reference_window, i + 1], within the current series.
+        std::size_t cnt = 0;
+        const std::int64_t lo = std::max<std::int64_t>(0, i - cfg_.reference_window);
+        for (std::int64_t j = i + 1; j >= lo; --j) {
+            if (j + 1 < n_ && !break_[slot(j + 1)])
+                pm_scratch_[cnt++] = 0.5 * (rr_[slot(j)] + rr_[slot(j + 1)]);
+            if (break_[slot(j)]) break;
+        }
+        if (premature_pair(rr_[s], rr_[slot(i + 1)], pm_scratch_.data(), cnt, cfg_)) {
+            if (cls_[s] == IntervalClass::ok) cls_[s] = IntervalClass::ectopic;
+            forced_[slot(i + 1)] = 1;
+        }
+    }
+    if (cls_[s] == IntervalClass::ok && forced_[s]) cls_[s] = IntervalClass::ectopic;
     if (i + 1 < n_) {
         if (dec.next_candidate) candidate_[slot(i + 1)] = 1;
         if (dec.consume_next) {
