@@ -13,6 +13,10 @@
 #include "attune/core/analyze.hpp"
 #include "attune/core/fs_util.hpp"
 #include "attune/core/pattern.hpp"
+#include "attune/core/profiles.hpp"
+#include "attune/core/report.hpp"
+#include "attune/core/session_store.hpp"
+#include "attune/core/session_data.hpp"
 #include "attune/core/settings.hpp"
 #include "ui/app_main.hpp"
 #include "ui/app_state.hpp"
@@ -46,6 +50,7 @@ int RunAnalyze(const attune::core::AnalyzeOptions& options, const std::string& b
 int main(int argc, char** argv) {
     CLI::App cli{"Attune: paced breathing with heart-rate-variability biofeedback"};
     cli.set_version_flag("--version", "attune 0.1.0");
+    cli.fallthrough();  // --data-dir / --config-dir / --profile also work after a subcommand
     attune::ui::AppOptions opt;
     std::string preset_name, data_dir, config_dir;
     double speed = 1.0;
@@ -63,6 +68,10 @@ int main(int argc, char** argv) {
     cli.add_option("--height", opt.height, "Window height in pixels")->check(CLI::Range(240, 8192));
     cli.add_option("--sim-resonance-bpm", sim_resonance_bpm, "Simulated heart: resonance breathing rate (breaths/min)")->check(CLI::Range(2.0, 15.0));
     cli.add_option("--seed", seed, "Simulated heart: random seed");
+    std::string profile = "default";
+    bool no_record = false;
+    cli.add_option("--profile", profile, "Pseudonymous profile the sessions are kept under (e.g. client-07)");
+    cli.add_flag("--no-record", no_record, "Do not keep this session on disk");
     std::string view = "practitioner";
     cli.add_option("--view", view, "Start in the practitioner view (signals, metrics, controls) or the calm client view (Tab switches)")
         ->check(CLI::IsMember({"practitioner", "client"}));
@@ -81,6 +90,22 @@ int main(int argc, char** argv) {
     analyze->add_option("--beats-out", beats_out, "Write beats: t_s per line (ecg/ppg) or t_s,ibi_ms,flag (rr)");
     analyze->add_flag("--json", analyze_json, "Print one JSON object instead of the readable report");
 
+    // attune report SESSION --out report.html [--rr-out FILE] [--rr-plain-out FILE] [--csv-out DIR]
+    CLI::App* report = cli.add_subcommand("report", "Write a self-contained HTML report (and exports) of a recorded session");
+    std::string report_session, report_out, rr_out, rr_plain_out, csv_out;
+    report->add_option("SESSION", report_session, "Session id (see `attune sessions`) or session folder")->required();
+    report->add_option("--out", report_out, "HTML file to write")->required();
+    report->add_option("--rr-out", rr_out, "Also write RR intervals with pacer rate/phase and annotations (Kubios custom ASCII)");
+    report->add_option("--rr-plain-out", rr_plain_out, "Also write one RR interval (ms) per line");
+    report->add_option("--csv-out", csv_out, "Also export the recorded streams as CSV into this folder");
+
+    // attune sessions [--profile NAME] [--json]
+    CLI::App* sessions = cli.add_subcommand("sessions", "List recorded sessions with their key figures");
+    std::string sessions_profile;
+    bool sessions_json = false;
+    sessions->add_option("--profile", sessions_profile, "Only this profile");
+    sessions->add_flag("--json", sessions_json, "Print one JSON object");
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -94,16 +119,49 @@ int main(int argc, char** argv) {
         if (analyze->count("--rate") > 0) analyze_opt.rate_hz = analyze_rate;
         return RunAnalyze(analyze_opt, beats_out, analyze_json);
     }
+    const auto user_dirs = attune::core::DefaultUserDirs();
+    const std::filesystem::path resolved_data_dir = data_dir.empty() ? user_dirs.data_dir : std::filesystem::path(data_dir);
+    if (sessions->parsed())
+        return attune::core::SessionsCommand(resolved_data_dir, sessions_profile, sessions_json, std::cout, std::cerr);
+    if (report->parsed()) {
+        const int rc = attune::core::ReportCommand(resolved_data_dir, report_session, report_out, std::cerr);
+        if (rc != 0 || (rr_out.empty() && rr_plain_out.empty() && csv_out.empty())) return rc;
+        std::string error;
+        const auto folder = attune::core::FindSessionFolder(resolved_data_dir, report_session, error);
+        auto data = attune::core::LoadSession(folder, error);
+        if (!data) {
+            std::fprintf(stderr, "attune report: %s\n", error.c_str());
+            return 3;
+        }
+        for (const auto& [path, fn] : {std::pair{rr_out, &attune::core::ExportRrText}, std::pair{rr_plain_out, &attune::core::ExportRrPlain}}) {
+            if (path.empty()) continue;
+            if (std::string e = fn(*data, path); !e.empty()) {
+                std::fprintf(stderr, "attune report: %s\n", e.c_str());
+                return 3;
+            }
+        }
+        if (!csv_out.empty())
+            if (std::string e = attune::core::ExportCsv(*data, csv_out); !e.empty()) {
+                std::fprintf(stderr, "attune report: %s\n", e.c_str());
+                return 3;
+            }
+        return 0;
+    }
     if (!opt.headless && (!opt.screenshot.empty() || opt.json)) {
         std::fprintf(stderr, "attune: --screenshot and --json need --headless\n");
         return 2;
     }
 
     attune::ui::AppState app;
-    const auto dirs = attune::core::DefaultUserDirs();
-    app.data_dir = data_dir.empty() ? dirs.data_dir : std::filesystem::path(data_dir);
-    app.config_dir = config_dir.empty() ? dirs.config_dir : std::filesystem::path(config_dir);
+    app.data_dir = resolved_data_dir;
+    app.config_dir = config_dir.empty() ? user_dirs.config_dir : std::filesystem::path(config_dir);
     app.speed = opt.headless ? speed : 1.0;
+    if (std::string e = attune::core::ValidateProfileName(profile); !e.empty()) {
+        std::fprintf(stderr, "attune: --profile: %s\n", e.c_str());
+        return 2;
+    }
+    app.profile = profile;
+    app.record = !no_record;
     app.view = view == "client" ? attune::ui::AppState::View::Client : attune::ui::AppState::View::Practitioner;
     app.sim_params.resonance_bpm = sim_resonance_bpm;
     app.sim_params.seed = seed;

@@ -198,6 +198,7 @@ int RunApp(AppState& app, const AppOptions& opt) {
         if (opt.headless && app.speed <= 1.0) SDL_Delay(1);
     }
 
+    if (app.session && app.session->running()) app.session->Stop(opt.headless ? opt.duration_s : now());
     if (opt.headless && opt.json && app.session) {
         const auto s = app.session->Summary();
         nlohmann::json j;
@@ -211,6 +212,15 @@ int RunApp(AppState& app, const AppOptions& opt) {
         j["preset"] = s.pattern_id;
         j["speed"] = app.speed;
         j["frames"] = frames;
+        j["rmssd_ms"] = s.hrv.valid ? nlohmann::json(s.hrv.rmssd_ms) : nlohmann::json(nullptr);
+        j["artifacts_flagged"] = s.artifacts.flagged();
+        const auto rec = app.session->RecordSummary();
+        j["coherence_mean"] = rec.coherence_mean ? nlohmann::json(*rec.coherence_mean) : nlohmann::json(nullptr);
+        if (app.record) {
+            j["session_folder"] = app.session->recording_folder().string();
+            j["session_id"] = app.session->recording_folder().filename().string();
+            j["recorded"] = app.session->recorder_error().empty();
+        }
         std::cout << j.dump() << std::endl;
     }
     if (!opt.headless)

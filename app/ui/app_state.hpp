@@ -40,6 +40,11 @@ struct AppState {
     std::unique_ptr<core::LiveSession> session;
     devices::SimParams sim_params;
 
+    // Recording: every session is kept under data_dir/profiles/<profile>/sessions/ unless
+    // --no-record. Pseudonymous profile names keep a therapist's clients apart.
+    std::string profile = "default";
+    bool record = true;
+
     // Clock: session time = (steady seconds - origin) * speed.
     double speed = 1.0;
 

@@ -2,8 +2,10 @@
 // ramp, length), the heart source and messages. Changes are saved to the settings file.
 #include <algorithm>
 #include <cstdio>
+#include <chrono>
 #include <cstring>
 
+#include "attune/core/session_store.hpp"
 #include "imgui.h"
 #include "ui/app_state.hpp"
 
@@ -17,9 +19,21 @@ void SelectPreset(AppState& app, std::size_t index) {
 }
 
 void StartSession(AppState& app, double now_s) {
+    if (app.session && app.session->running()) app.session->Stop(now_s);
     auto source = std::make_unique<devices::SimulatedHeart>(app.sim_params);
     app.session = std::make_unique<core::LiveSession>(app.pattern, std::move(source));
     app.session->Start(now_s);
+    if (!app.record) return;
+    core::SessionStore store(app.data_dir);
+    const std::string id = store.NewSessionId(app.profile, std::chrono::system_clock::now(), app.pattern.id);
+    core::SessionMeta meta;
+    meta.id = id;
+    meta.profile = app.profile;
+    meta.started_utc = core::FormatUtcIso8601(std::chrono::system_clock::now());
+    if (!app.session->StartRecording(store.SessionFolder(app.profile, id), meta)) {
+        app.messages.push_back("Not recording: " + app.session->recorder_error());
+        std::fprintf(stderr, "attune: not recording this session: %s\n", app.session->recorder_error().c_str());
+    }
 }
 
 namespace {

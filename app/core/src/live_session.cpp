@@ -1,5 +1,6 @@
 #include "attune/core/live_session.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -39,6 +40,7 @@ void LiveSession::Start(double now_s) {
 void LiveSession::TogglePause(double now_s) {
     if (!m_running) return;
     m_clock.Toggle(now_s);
+    if (m_recorder) m_recorder->AppendEvent(std::max(m_t_s, now_s - m_origin_s), m_clock.paused() ? "pause" : "resume");
 }
 
 void LiveSession::Stop(double now_s) {
@@ -47,6 +49,77 @@ void LiveSession::Stop(double now_s) {
     m_pipeline.Flush();
     DrainPipeline();
     m_running = false;
+    if (m_recorder) {
+        m_recorder->AppendEvent(m_t_s, "stop");
+        // The beat source is only known once beats came (sensor intervals or our detector).
+        m_meta.beat_source = m_pipeline.BeatSourceDescription();
+        m_recorder->UpdateMeta(m_meta);
+        m_recorder->Close(RecordSummary());
+    }
+}
+
+bool LiveSession::StartRecording(const std::filesystem::path& folder, SessionMeta meta) {
+    m_recorder = std::make_unique<Recorder>();
+    meta.source = m_source->Describe();
+    meta.beat_source = m_pipeline.BeatSourceDescription();
+    meta.pattern = PatternToJson(m_pacer.pattern());
+    m_meta = meta;
+    m_recording_folder = folder;
+    if (!m_recorder->Open(folder, meta)) return false;
+    m_recorder->AppendEvent(m_t_s, "start", m_pacer.pattern().name);
+    return true;
+}
+
+void LiveSession::SetRatings(std::optional<int> before, std::optional<int> after, const std::string& note) {
+    m_meta.distress_before = before;
+    m_meta.distress_after = after;
+    m_meta.note = note;
+    if (m_recorder && m_recorder->is_open()) m_recorder->UpdateMeta(m_meta);
+}
+
+RecordedSummary LiveSession::RecordSummary() const {
+    RecordedSummary r;
+    const SessionSummary s = Summary();
+    r.duration_s = s.duration_s;
+    r.beats = s.beats;
+    if (s.beats > 0) r.hr_mean_bpm = s.hr_mean_bpm;
+    if (s.hrv.valid) {
+        r.rmssd_ms = s.hrv.rmssd_ms;
+        r.sdnn_ms = s.hrv.sdnn_ms;
+    }
+    double coh_sum = 0.0, coh_peak = 0.0;
+    std::size_t coh_n = 0, coh_high = 0, follow_n = 0, follow_ok = 0;
+    std::vector<double> rates;
+    for (const auto& h : m_history) {
+        if (std::isfinite(h.coherence)) {
+            coh_sum += h.coherence;
+            coh_peak = std::max(coh_peak, h.coherence);
+            ++coh_n;
+            coh_high += h.coherence >= 1.0;
+        }
+        if (std::isfinite(h.breathing_rate_bpm)) {
+            rates.push_back(h.breathing_rate_bpm);
+            if (h.pacer_rate_bpm > 0.0) {
+                ++follow_n;
+                follow_ok += std::abs(h.breathing_rate_bpm - h.pacer_rate_bpm) <= 1.0;
+            }
+        }
+    }
+    if (coh_n > 0) {
+        r.coherence_mean = coh_sum / static_cast<double>(coh_n);
+        r.coherence_peak = coh_peak;
+        r.high_coherence_pct = 100.0 * static_cast<double>(coh_high) / static_cast<double>(coh_n);
+    }
+    if (!rates.empty()) {
+        std::nth_element(rates.begin(), rates.begin() + static_cast<long>(rates.size() / 2), rates.end());
+        r.breathing_rate_bpm = rates[rates.size() / 2];
+    }
+    if (follow_n > 0) r.pacer_following_pct = 100.0 * static_cast<double>(follow_ok) / static_cast<double>(follow_n);
+    if (m_rsa_count > 0) r.rsa_mean_bpm = m_rsa_sum_bpm / static_cast<double>(m_rsa_count);
+    r.breaths = static_cast<std::size_t>(std::max<std::int64_t>(0, m_state.breath_count));
+    r.artifacts_flagged = s.artifacts.flagged();
+    r.markers = m_markers.size();
+    return r;
 }
 
 void LiveSession::Update(double now_s) {
@@ -60,6 +133,12 @@ void LiveSession::Update(double now_s) {
         const auto v = TargetVolumeAt(m_last_volume_t_s);
         m_volume.push_back({m_last_volume_t_s, v ? *v : 0.5});
         if (v) m_pipeline.PushPacerVolume(m_last_volume_t_s, *v);
+        if (m_recorder && m_last_volume_t_s + 1e-9 >= m_next_pacer_row_t_s) {
+            // 10 rows a second of the pacer as the user saw it.
+            const double pacer_t = m_clock.ActiveSeconds(m_origin_s + m_last_volume_t_s);
+            m_recorder->AppendPacer(m_last_volume_t_s, m_pacer.At(pacer_t), m_clock.paused());
+            m_next_pacer_row_t_s += 0.1;
+        }
     }
     m_t_s = t_s;
     m_pacer_t_s = m_clock.ActiveSeconds(now_s);
@@ -93,13 +172,44 @@ void LiveSession::Update(double now_s) {
         h.pacer_rate_bpm = pacer_rate;
         h.phase_lag_deg = m.phase ? m.phase->phase_deg : nan;
         m_history.push_back(h);
+        if (m_recorder) {
+            auto opt = [](double v) { return std::isfinite(v) ? std::optional<double>(v) : std::nullopt; };
+            LiveMetricsRow row;
+            row.t_s = h.t_s;
+            row.hr_bpm = opt(h.hr_bpm);
+            row.rmssd_ms = opt(h.rmssd_ms);
+            if (m.time.valid) row.sdnn_ms = m.time.sdnn_ms;
+            row.coherence = opt(h.coherence);
+            if (m.spectrum.valid) {
+                row.lf_ms2 = m.spectrum.lf_ms2;
+                row.hf_ms2 = m.spectrum.hf_ms2;
+                row.lf_peak_hz = m.spectrum.lf_peak_hz;
+            }
+            row.breathing_rate_bpm = opt(h.breathing_rate_bpm);
+            if (m.last_rsa) row.rsa_bpm = m.last_rsa->rsa_bpm;
+            row.phase_lag_deg = opt(h.phase_lag_deg);
+            if (m.leads_off) row.quality = "leads_off";
+            else if (m.quality) row.quality = dsp::to_string(m.quality->state);
+            m_recorder->AppendMetrics(row);
+        }
         m_next_history_t_s += 1.0;
     }
+    if (m_recorder) m_recorder->Tick(t_s);
     Trim();
 }
 
 void LiveSession::OnEvent(const devices::DeviceEvent& e) {
-    if (e.kind == devices::EventKind::Sample) m_wave.push_back({e.t_s, e.value});
+    if (e.kind == devices::EventKind::Sample) {
+        m_wave.push_back({e.t_s, e.value});
+        if (m_recorder) m_recorder->AppendSample(e.t_s, e.value);
+    } else if (e.kind == devices::EventKind::Status && m_recorder) {
+        // Device lost / back and other sensor messages go into the session's events.
+        const bool lost = e.text.find("lost") != std::string::npos;
+        const bool back = e.text.find("back") != std::string::npos;
+        m_recorder->AppendEvent(e.t_s, lost ? "device_lost" : back ? "device_back" : "status", e.text);
+    } else if (e.kind == devices::EventKind::LeadsOff && m_recorder) {
+        m_recorder->AppendEvent(e.t_s, "status", "leads off");
+    }
     m_pipeline.Process(e, m_source->SampleRateHz());
 }
 
@@ -122,9 +232,16 @@ void LiveSession::DrainPipeline() {
     m_pipeline.new_raw_beats().clear();
     auto& breaths = m_pipeline.new_breaths();
     for (const auto& b : breaths)
-        if (b.valid) m_breaths.push_back(b);
+        if (b.valid) {
+            m_breaths.push_back(b);
+            m_rsa_sum_bpm += b.rsa_bpm;
+            ++m_rsa_count;
+        }
     breaths.clear();
     auto& classified = m_pipeline.new_classified_beats();
+    if (m_recorder)
+        for (const auto& c : classified)
+            m_recorder->AppendBeat(c.t_s, c.ibi_ms, c.cls, c.ibi_ms > 0.0 ? 60000.0 / c.ibi_ms : 0.0);
     m_classified.insert(m_classified.end(), classified.begin(), classified.end());
     classified.clear();
     auto& corrected = m_pipeline.new_corrected_ibi_ms();
@@ -165,6 +282,7 @@ BaselineBand LiveSession::Baseline(double MetricsSample::*field) const {
 void LiveSession::AddMarker(const std::string& text) {
     if (!m_running) return;
     m_markers.emplace_back(m_t_s, text);
+    if (m_recorder) m_recorder->AppendEvent(m_t_s, "marker", text);
 }
 
 SessionSummary LiveSession::Summary() const {

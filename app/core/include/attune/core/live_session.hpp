@@ -17,6 +17,8 @@
 
 #include "attune/core/heart_pipeline.hpp"
 #include "attune/core/pacer.hpp"
+#include "attune/core/recorder.hpp"
+#include "attune/core/session_format.hpp"
 #include "attune/devices/source.hpp"
 
 namespace attune::core {
@@ -71,6 +73,17 @@ public:
 
     // Starting resets the pacer clock and the session time origin (`now_s` on the caller's clock).
     void Start(double now_s);
+    // Records everything to `folder` (see session_format.hpp) from now on; call right after
+    // Start. Returns false with recorder_error() set when the folder cannot be written (the
+    // session still runs; the UI says that it is not being recorded).
+    bool StartRecording(const std::filesystem::path& folder, SessionMeta meta);
+    bool recording() const { return m_recorder && m_recorder->is_open() && !m_recorder->failed(); }
+    std::string recorder_error() const { return m_recorder ? m_recorder->error() : std::string(); }
+    std::filesystem::path recording_folder() const { return m_recording_folder; }
+    // Ratings and note (rewrites session.json).
+    void SetRatings(std::optional<int> before, std::optional<int> after, const std::string& note);
+    // The summary as recorded (also what Stop writes into session.json).
+    RecordedSummary RecordSummary() const;
     void TogglePause(double now_s);
     void Stop(double now_s);
     // Pulls everything the source has up to `now_s` and updates the state.
@@ -136,6 +149,13 @@ private:
     std::deque<MetricsSample> m_history;
     std::deque<dsp::BreathRsa> m_breaths;
     std::vector<std::pair<double, std::string>> m_markers;
+    std::unique_ptr<Recorder> m_recorder;
+    std::filesystem::path m_recording_folder;
+    SessionMeta m_meta;
+    double m_next_pacer_row_t_s = 0.0;
+    double m_rsa_sum_bpm = 0.0;
+    std::size_t m_rsa_count = 0;
+    bool m_was_paused = false;
     double m_next_history_t_s = 1.0;
 
     std::size_t m_accepted = 0, m_rejected = 0;
