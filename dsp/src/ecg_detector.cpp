@@ -40,6 +40,8 @@ EcgDetector::EcgDetector(const Params& params)
     mwi_offset_ = bp_delay_ + 2.0 + 0.5 * static_cast<double>(w_);
     half_search_ = std::max<std::size_t>(1, MovingAverage::samples_for(0.060, fs_));
     half_base_ = std::max<std::size_t>(2, MovingAverage::samples_for(0.100, fs_));
+    learn_samples_ = static_cast<std::int64_t>(p_.learning_s * fs_);
+    reacquire_samples_ = 3.0 * fs_;
     reset();
 }
 
@@ -66,6 +68,7 @@ void EcgDetector::reset() {
     last_beat_emitted_ = false;
     last_qrs_slope_ = 0.0;
     last_decay_ = 0;
+    reacquire_ref_ = 0.0;
     std::fill(std::begin(rr_), std::end(rr_), 0.0);
     rr_count_ = rr_next_ = 0;
     polarity_ = 0.0;
@@ -94,18 +97,18 @@ std::optional<Beat> EcgDetector::process(double x) {
     mwi_hist_.push(m);
 
     std::optional<Beat> out;
-    const auto learn_samples = static_cast<std::int64_t>(p_.learning_s * fs_);
     if (!learned_) {
         learn_max_ = std::max(learn_max_, m);
         learn_sum_ += m;
         ++learn_count_;
-        if (n_ + 1 >= learn_samples) {
+        if (n_ + 1 >= learn_samples_) {
             // Pan–Tompkins learning phase 1: signal level from the largest peak, noise level
             // from the mean of the integrated waveform.
             spki_ = 0.5 * learn_max_;
             npki_ = 0.5 * learn_sum_ / static_cast<double>(std::max<std::int64_t>(1, learn_count_));
             learned_ = true;
             last_decay_ = n_;
+            reacquire_ref_ = std::max(static_cast<double>(last_decay_), last_beat_pos_);
         }
     }
 
@@ -124,12 +127,11 @@ std::optional<Beat> EcgDetector::process(double x) {
     }
 
     // Re-acquisition: no beat for 3 s halves the distance of SPKI above NPKI (at most every 3 s).
-    if (learned_) {
-        const double ref = std::max(static_cast<double>(last_decay_), last_beat_pos_);
-        if (static_cast<double>(n_) - ref > 3.0 * fs_) {
-            spki_ = npki_ + 0.5 * (spki_ - npki_);
-            last_decay_ = n_;
-        }
+    // (reacquire_ref_ = max(last_decay_, last_beat_pos_), kept up to date where either changes.)
+    if (learned_ && static_cast<double>(n_) - reacquire_ref_ > reacquire_samples_) {
+        spki_ = npki_ + 0.5 * (spki_ - npki_);
+        last_decay_ = n_;
+        reacquire_ref_ = std::max(static_cast<double>(last_decay_), last_beat_pos_);
     }
     ++n_;
     return out;
@@ -289,6 +291,7 @@ void EcgDetector::on_mwi_peak(std::int64_t p, double v, std::optional<Beat>& out
         out = b;
     }
     last_beat_pos_ = pos;
+    reacquire_ref_ = std::max(static_cast<double>(last_decay_), last_beat_pos_);
     last_beat_emitted_ = emit;
 }
 

@@ -128,31 +128,21 @@ MovingAverage::MovingAverage(const Params& p) : buf_(std::max<std::size_t>(p.len
 
 void MovingAverage::reset() {
     std::fill(buf_.begin(), buf_.end(), 0.0);
-    pos_ = count_ = since_resum_ = 0;
+    pos_ = count_ = 0;
     sum_ = 0.0;
 }
 
 void MovingAverage::reset(double x0) {
     std::fill(buf_.begin(), buf_.end(), x0);
-    pos_ = since_resum_ = 0;
+    pos_ = 0;
     count_ = buf_.size();
     sum_ = x0 * static_cast<double>(buf_.size());
 }
 
-double MovingAverage::process(double x) {
-    const std::size_t n = buf_.size();
-    sum_ += x - buf_[pos_];
-    buf_[pos_] = x;
-    pos_ = (pos_ + 1 == n) ? 0 : pos_ + 1;
-    if (count_ < n) ++count_;
-    if (++since_resum_ >= n) {  // exact re-summation bounds the rounding drift
-        since_resum_ = 0;
-        double s = 0.0;
-        for (double v : buf_) s += v;
-        sum_ = s;
-    }
-    // Until the window is full, average over what has been seen (no start-up ramp from zero).
-    return sum_ / static_cast<double>(count_);
+void MovingAverage::resum() {
+    double s = 0.0;
+    for (double v : buf_) s += v;
+    sum_ = s;
 }
 
 void MovingAverage::process(std::span<const double> in, std::span<double> out) {
@@ -166,19 +156,6 @@ std::size_t MovingAverage::samples_for(double duration_s, double sample_rate_hz)
 }
 
 // ---------------------------------------------------------------- FivePointDerivative
-double FivePointDerivative::process(double x) {
-    if (!primed_) {  // start as if x had been constant: zero slope, no start-up spike
-        x_.fill(x);
-        primed_ = true;
-    }
-    const double y = (2.0 * x + x_[0] - x_[2] - 2.0 * x_[3]) * p_.sample_rate_hz / 10.0;
-    x_[3] = x_[2];
-    x_[2] = x_[1];
-    x_[1] = x_[0];
-    x_[0] = x;
-    return y;
-}
-
 void FivePointDerivative::process(std::span<const double> in, std::span<double> out) {
     const std::size_t n = std::min(in.size(), out.size());
     for (std::size_t i = 0; i < n; ++i) out[i] = process(in[i]);
@@ -193,7 +170,12 @@ ExponentialAverage::ExponentialAverage(const Params& p) {
 }
 
 // ---------------------------------------------------------------- SampleHistory
-SampleHistory::SampleHistory(std::size_t capacity) : buf_(std::max<std::size_t>(capacity, 1), 0.0) {}
+SampleHistory::SampleHistory(std::size_t capacity) : cap_(std::max<std::size_t>(capacity, 1)) {
+    std::size_t n = 1;
+    while (n < cap_) n <<= 1;
+    buf_.assign(n, 0.0);
+    mask_ = n - 1;
+}
 
 // ---------------------------------------------------------------- parabolic_peak
 ParabolicPeak parabolic_peak(double ym1, double y0, double yp1) {

@@ -235,7 +235,8 @@ TEST_CASE("ECG: MIT-BIH record 100 (30 min, MLII)", "[ecg][data]") {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto s = score_beats(ref, times(r.beats), 0.15);
     std::printf("ECG 100: %s, max latency %.3f s, %.3f s to run\n", s.summary().c_str(), r.max_latency_s, secs);
-    // Measured: Se 100.00 %, +P 100.00 % (2267 TP after 5 s), mean |error| 1.5 ms.
+    // Measured: Se 100.00 %, +P 100.00 % (2267 TP after 5 s), mean |error| 1.5 ms. Target (issue):
+    // Se and +P >= 99.8 %.
     CHECK(s.se() >= 0.998);
     CHECK(s.ppv() >= 0.998);
     CHECK(r.max_latency_s <= 0.4);
@@ -252,9 +253,9 @@ TEST_CASE("ECG: noise stress test 118e24", "[ecg][data]") {
     const auto r = run_detector(x.value.samples, 360.0);
     const auto s = score_beats(ref, times(r.beats), 0.15);
     std::printf("ECG 118e24: %s\n", s.summary().c_str());
-    // Measured: Se 100 %, +P 100 % (160 beats).
-    CHECK(s.se() >= 0.98);
-    CHECK(s.ppv() >= 0.98);
+    // Measured: Se 100 %, +P 100 % (160 beats). Target (issue): Se and +P >= 99.5 %.
+    CHECK(s.se() >= 0.995);
+    CHECK(s.ppv() >= 0.995);
 }
 
 namespace {

@@ -64,6 +64,7 @@ Run run_detector(const std::vector<double>& x, double fs, PpgDetector::Polarity 
             r.max_latency_s = std::max(r.max_latency_s, static_cast<double>(i) / fs - b->t_s);
         }
     }
+    if (auto b = det.flush()) r.beats.push_back(*b);  // end of the recording (offline)
     r.inverted = det.inverted();
     return r;
 }
@@ -86,6 +87,7 @@ TextReadOptions column(const std::string& name) {
 struct SynthPpg {
     std::vector<double> beat_t;  // pulse centres
     std::vector<double> period;
+    std::vector<double> amp;     // pulse heights (1 when empty)
 
     double value(double t) const {
         double v = 0.1 * std::sin(2.0 * 3.14159265358979 * 0.2 * t);  // respiratory baseline
@@ -96,9 +98,10 @@ struct SynthPpg {
             const double T = period[k];
             const double s = std::min(0.12, 0.2 * T);
             const double g = d * (1.0 - 0.4 * std::tanh(d / s));
-            v += std::exp(-0.5 * g * g / (s * s));
+            const double a = amp.empty() ? 1.0 : amp[k];
+            v += a * std::exp(-0.5 * g * g / (s * s));
             const double dd = d - std::min(0.30, 0.45 * T), sd = std::min(0.05, 0.08 * T);
-            v += 0.25 * std::exp(-0.5 * dd * dd / (sd * sd));
+            v += 0.25 * a * std::exp(-0.5 * dd * dd / (sd * sd));
         }
         return v;
     }
@@ -193,6 +196,40 @@ TEST_CASE("PPG: per-beat timing error under 2 ms at 500 Hz with 0.1 % noise", "[
     CHECK(sum / static_cast<double>(r.beats.size()) < 1.0);
 }
 
+TEST_CASE("PPG: weak pulses after strong ones (exercise) are kept by the expected-beat rescue", "[ppg]") {
+    // 140 bpm; from 15 s on every third pulse has 0.45 of the height (short diastole after a
+    // strong beat, motion). The energy threshold misses them; the rescue finds them where the
+    // next beat is expected, and takes nothing else.
+    for (double fs : {50.0, 100.0, 200.0}) {
+        auto s = make_ppg(140.0, 60.0);
+        std::vector<double> weak;
+        for (std::size_t k = 0; k < s.beat_t.size(); ++k) {
+            const bool w = k % 3 == 2 && s.beat_t[k] > 15.0;
+            s.amp.push_back(w ? 0.45 : 1.0);
+            if (w) weak.push_back(s.beat_t[k]);
+        }
+        const auto ref = s.true_peaks();
+        const auto x = sample(s, fs, 60.0, 0.0, 1.0, 0.005, 4);
+        const auto r = run_detector(x, fs);
+        PpgDetector::Params off;
+        off.sample_rate_hz = fs;
+        off.rescue_rise = 0.0;
+        PpgDetector no_rescue(off);
+        std::vector<double> t_off;
+        for (double v : x)
+            if (auto b = no_rescue.process(v)) t_off.push_back(b->t_s);
+        const auto sc = score_beats(ref, times(r.beats), 0.1);
+        const auto sw = score_beats(weak, times(r.beats), 0.1);
+        const auto sw_off = score_beats(weak, t_off, 0.1);
+        INFO("fs " << fs << ": " << sc.summary() << "; weak pulses without the rescue: " << sw_off.summary());
+        CHECK(sc.fn == 0);
+        CHECK(sc.fp == 0);
+        CHECK(sw.se() == 1.0);
+        CHECK(sw_off.se() < 0.2);  // measured 0: the case the rescue is for
+        CHECK(r.max_latency_s <= PpgDetector::max_latency_s());
+    }
+}
+
 TEST_CASE("PPG: inverted input (raw IR dips): invert option and automatic polarity", "[ppg]") {
     const auto s = make_ppg(75.0, 40.0);
     const auto ref = s.true_peaks();
@@ -275,7 +312,7 @@ TEST_CASE("PPG: HUSM finger PPG, all subjects and conditions (inverted IR)", "[p
         if (e.path().filename() == "ppg.csv") dirs.push_back(e.path().parent_path().string());
     std::sort(dirs.begin(), dirs.end());
     REQUIRE(dirs.size() == 36);
-    BeatScore rest_recovery, balke, automatic;
+    BeatScore rest, recovery, balke, automatic;
     int auto_inverted = 0;
     double worst_latency = 0.0;
     for (const auto& dir : dirs) {
@@ -290,20 +327,31 @@ TEST_CASE("PPG: HUSM finger PPG, all subjects and conditions (inverted IR)", "[p
         const auto s = score_beats(ref, times(inv.beats), 0.1);
         const auto sa = score_beats(ref, times(aut.beats), 0.1);
         std::printf("PPG %-32s %s\n", dir.substr(dir.find("husm/") + 5).c_str(), s.summary().c_str());
-        (dir.find("balke") != std::string::npos ? balke : rest_recovery) += s;
+        if (dir.find("balke") != std::string::npos) balke += s;
+        else if (dir.find("recovery") != std::string::npos) recovery += s;
+        else rest += s;
         automatic += sa;
         auto_inverted += aut.inverted ? 1 : 0;
         worst_latency = std::max(worst_latency, inv.max_latency_s);
     }
-    std::printf("PPG husm rest+recovery: %s\nPPG husm balke: %s\nPPG husm all, auto polarity: %s\n",
-                rest_recovery.summary().c_str(), balke.summary().c_str(), automatic.summary().c_str());
-    // Measured: rest+recovery Se 97.98 %, +P 99.95 %, F1 98.96 %; balke (treadmill) Se 85.9 %,
-    // +P 100 %, F1 92.4 %; the detections lead the reference by about 30 ms on average.
-    CHECK(rest_recovery.f1() >= 0.98);
-    CHECK(rest_recovery.ppv() >= 0.99);
-    CHECK(balke.f1() >= 0.90);
+    std::printf("PPG husm rest: %s\nPPG husm recovery: %s\nPPG husm balke: %s\nPPG husm all, auto polarity: %s\n",
+                rest.summary().c_str(), recovery.summary().c_str(), balke.summary().c_str(),
+                automatic.summary().c_str());
+    // Targets (issue): Se and +P >= 99 % at rest and in recovery, >= 97 % during exercise, each
+    // phase summed over the 12 subjects. Measured: rest Se 99.78 % +P 99.89 %; recovery Se 99.82 %
+    // +P 99.82 %; balke (treadmill) Se 98.89 % +P 99.78 %. Without flush() at the end of each
+    // recording (a last pulse still in the pipeline): 99.67/99.89, 99.26/99.81, 98.38/99.78.
+    // The detections lead the reference by about 30 ms on average. Before the causal MA_beat
+    // was replaced, the gate made robust and the rescue added: rest 99.89/100, recovery
+    // 96.40/99.90, balke 85.91/100.
+    CHECK(rest.se() >= 0.99);
+    CHECK(rest.ppv() >= 0.99);
+    CHECK(recovery.se() >= 0.99);
+    CHECK(recovery.ppv() >= 0.99);
+    CHECK(balke.se() >= 0.97);
+    CHECK(balke.ppv() >= 0.97);
     CHECK(auto_inverted == 36);  // automatic polarity finds the dips in every recording
-    CHECK(automatic.f1() >= 0.95);
+    CHECK(automatic.f1() >= 0.98);
     CHECK(worst_latency <= 0.4);
 }
 

@@ -103,6 +103,9 @@ private:
     double bp_delay_ = 0.0;        // band-pass group delay at 10 Hz, samples
     std::size_t half_search_ = 1;  // ±60 ms
     std::size_t half_base_ = 1;    // ±100 ms
+    std::int64_t learn_samples_ = 0;
+    double reacquire_samples_ = 0.0;  // 3 s
+    double reacquire_ref_ = 0.0;      // max(last_decay_, last_beat_pos_)
 
     std::int64_t n_ = 0;
     double last_x_ = 0.0;

@@ -77,6 +77,7 @@ public:
     // Initialise every section to the steady state of a constant input x0.
     void reset(double x0);
     double process(double x) {
+        if (n_ == 2) return sections_[1].process(sections_[0].process(x));  // the common band-pass
         for (std::size_t i = 0; i < n_; ++i) x = sections_[i].process(x);
         return x;
     }
@@ -95,6 +96,7 @@ private:
 
 // Causal moving average over the last `length` samples (delay (length-1)/2 samples). The running
 // sum is recomputed exactly once per `length` samples, so rounding error cannot accumulate.
+// process() is inline (it sits on the detectors' per-sample path).
 class MovingAverage {
 public:
     struct Params {
@@ -105,7 +107,20 @@ public:
 
     void reset();
     void reset(double x0);  // as if x0 had been seen for ever
-    double process(double x);
+    double process(double x) {
+        const std::size_t n = buf_.size();
+        double* const buf = buf_.data();
+        sum_ += x - buf[pos_];
+        buf[pos_] = x;
+        if (count_ < n) ++count_;
+        // Exact re-summation once per length samples (at each wrap) bounds the rounding drift.
+        if (++pos_ == n) {
+            pos_ = 0;
+            resum();
+        }
+        // Until the window is full, average over what has been seen (no start-up ramp from zero).
+        return sum_ / static_cast<double>(count_);
+    }
     void process(std::span<const double> in, std::span<double> out);
     std::size_t length() const { return buf_.size(); }
 
@@ -113,11 +128,11 @@ public:
     static std::size_t samples_for(double duration_s, double sample_rate_hz);
 
 private:
+    void resum();
     std::vector<double> buf_;
     std::size_t pos_ = 0;
     std::size_t count_ = 0;  // samples seen, saturating at length
     double sum_ = 0.0;
-    std::size_t since_resum_ = 0;
 };
 
 // Pan & Tompkins (1985) five-point derivative:
@@ -132,7 +147,18 @@ public:
     FivePointDerivative() = default;
     explicit FivePointDerivative(const Params& p) : p_(p) {}
     void reset() { x_ = {}; primed_ = false; }
-    double process(double x);
+    double process(double x) {
+        if (!primed_) {  // start as if x had been constant: zero slope, no start-up spike
+            x_.fill(x);
+            primed_ = true;
+        }
+        const double y = (2.0 * x + x_[0] - x_[2] - 2.0 * x_[3]) * p_.sample_rate_hz / 10.0;
+        x_[3] = x_[2];
+        x_[2] = x_[1];
+        x_[1] = x_[0];
+        x_[0] = x;
+        return y;
+    }
     void process(std::span<const double> in, std::span<double> out);
 
 private:
@@ -167,29 +193,26 @@ private:
 };
 
 // Fixed-capacity history of the most recent samples (a ring buffer); at(k) is the sample k steps
-// back (at(0) the newest). Used by the detectors to look back at the original signal.
+// back (at(0) the newest). Used by the detectors to look back at the original signal. The
+// storage is rounded up to a power of two so that indexing is a mask, not a division or a
+// branch; capacity() and size() keep the requested capacity.
 class SampleHistory {
 public:
     explicit SampleHistory(std::size_t capacity = 1);
-    void reset() { pos_ = 0; count_ = 0; }
+    void reset() { pos_ = 0; }
     void push(double x) {
-        buf_[pos_] = x;
-        pos_ = (pos_ + 1 == buf_.size()) ? 0 : pos_ + 1;
-        if (count_ < buf_.size()) ++count_;
+        buf_[pos_ & mask_] = x;
+        ++pos_;
     }
     // k in [0, size()): k samples before the newest.
-    double at(std::size_t k) const {
-        std::size_t idx = pos_ + buf_.size() - 1 - k;
-        if (idx >= buf_.size()) idx -= buf_.size();
-        return buf_[idx];
-    }
-    std::size_t size() const { return count_; }
-    std::size_t capacity() const { return buf_.size(); }
+    double at(std::size_t k) const { return buf_[(pos_ - 1 - k) & mask_]; }
+    std::size_t size() const { return pos_ < cap_ ? pos_ : cap_; }
+    std::size_t capacity() const { return cap_; }
 
 private:
     std::vector<double> buf_;
-    std::size_t pos_ = 0;
-    std::size_t count_ = 0;
+    std::size_t cap_ = 1, mask_ = 0;
+    std::size_t pos_ = 0;  // samples pushed since reset (the next slot is pos_ & mask_)
 };
 
 // Vertex of the parabola through (-1, ym1), (0, y0), (1, yp1): offset in [-0.5, 0.5] samples
