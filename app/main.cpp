@@ -47,11 +47,39 @@ int RunAnalyze(const attune::core::AnalyzeOptions& options, const std::string& b
     return 0;
 }
 
+int RunPorts(bool json) {
+    const auto list = attune::devices::EnumeratePorts();
+    if (!list.error.empty()) {
+        std::fprintf(stderr, "attune ports: %s\n", list.error.c_str());
+        return 3;
+    }
+    const auto ranked = attune::devices::RankPorts(list.ports);
+    if (json) {
+        nlohmann::json arr = nlohmann::json::array();
+        for (const auto& p : ranked)
+            arr.push_back({{"name", p.info.name}, {"description", p.info.description},
+                           {"usb_id", attune::devices::FormatUsbId(p.info.usb_vid, p.info.usb_pid)},
+                           {"manufacturer", p.info.manufacturer}, {"product", p.info.product},
+                           {"serial_number", p.info.serial_number}, {"kind", attune::devices::PortKindName(p.kind)},
+                           {"rank", p.score}, {"likely_sensor", attune::core::IsLikelySensorPort(p)}});
+        std::cout << nlohmann::json{{"ports", arr}}.dump() << std::endl;
+        return 0;
+    }
+    if (ranked.empty()) std::cout << "No serial ports found. Plug the sensor in (and check you are in the dialout group).\n";
+    for (const auto& p : ranked) {
+        const std::string id = attune::devices::FormatUsbId(p.info.usb_vid, p.info.usb_pid);
+        std::printf("%-16s %-10s %-28s %s%s\n", p.info.name.c_str(), id.empty() ? "-" : id.c_str(), p.hint.c_str(),
+                    p.info.description.c_str(), p.info.serial_number.empty() ? "" : (" SN " + p.info.serial_number).c_str());
+    }
+    return 0;
+}
+
 int main(int argc, char** argv) {
     CLI::App cli{"Attune: paced breathing with heart-rate-variability biofeedback"};
     cli.set_version_flag("--version", "attune 0.1.0");
     cli.fallthrough();  // --data-dir / --config-dir / --profile also work after a subcommand
     attune::ui::AppOptions opt;
+    std::string opt_capture;
     std::string preset_name, data_dir, config_dir;
     double speed = 1.0;
     double sim_resonance_bpm = 5.5;
@@ -68,6 +96,10 @@ int main(int argc, char** argv) {
     cli.add_option("--height", opt.height, "Window height in pixels")->check(CLI::Range(240, 8192));
     cli.add_option("--sim-resonance-bpm", sim_resonance_bpm, "Simulated heart: resonance breathing rate (breaths/min)")->check(CLI::Range(2.0, 15.0));
     cli.add_option("--seed", seed, "Simulated heart: random seed");
+    std::string source_text = "sim";
+    cli.add_option("--source", source_text, "sim | serial:PORT[@BAUD] | tty:PATH[@BAUD] | replay:FILE[@SPEED] | auto");
+    cli.add_option("--capture", opt_capture, "Save the raw bytes received (for bug reports and replay)");
+    cli.add_option("--beats-out", opt.beats_out, "Write the accepted beats (t_s,ibi_ms,flag) when the run ends");
     std::string profile = "default";
     bool no_record = false;
     cli.add_option("--profile", profile, "Pseudonymous profile the sessions are kept under (e.g. client-07)");
@@ -99,6 +131,11 @@ int main(int argc, char** argv) {
     report->add_option("--rr-plain-out", rr_plain_out, "Also write one RR interval (ms) per line");
     report->add_option("--csv-out", csv_out, "Also export the recorded streams as CSV into this folder");
 
+    // attune ports [--json]
+    CLI::App* ports = cli.add_subcommand("ports", "List serial ports, most likely sensor first");
+    bool ports_json = false;
+    ports->add_flag("--json", ports_json, "Print one JSON object");
+
     // attune sessions [--profile NAME] [--json]
     CLI::App* sessions = cli.add_subcommand("sessions", "List recorded sessions with their key figures");
     std::string sessions_profile;
@@ -121,6 +158,7 @@ int main(int argc, char** argv) {
     }
     const auto user_dirs = attune::core::DefaultUserDirs();
     const std::filesystem::path resolved_data_dir = data_dir.empty() ? user_dirs.data_dir : std::filesystem::path(data_dir);
+    if (ports->parsed()) return RunPorts(ports_json);
     if (sessions->parsed())
         return attune::core::SessionsCommand(resolved_data_dir, sessions_profile, sessions_json, std::cout, std::cerr);
     if (report->parsed()) {
@@ -161,6 +199,16 @@ int main(int argc, char** argv) {
         return 2;
     }
     app.profile = profile;
+    std::string source_error;
+    auto spec = attune::core::ParseSourceSpec(source_text, source_error);
+    if (!spec) {
+        std::fprintf(stderr, "attune: --source: %s\n", source_error.c_str());
+        return 2;
+    }
+    app.source_spec = *spec;
+    app.capture_path = opt_capture;
+    // Hardware delivers bytes in real time: simulated time cannot run faster than that.
+    if (spec->kind != attune::core::SourceSpec::Kind::Sim && spec->kind != attune::core::SourceSpec::Kind::Auto) app.speed = 1.0;
     app.record = !no_record;
     app.view = view == "client" ? attune::ui::AppState::View::Client : attune::ui::AppState::View::Practitioner;
     app.sim_params.resonance_bpm = sim_resonance_bpm;

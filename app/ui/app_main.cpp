@@ -18,6 +18,7 @@
 #include "imgui.h"
 #include "imgui_impl_sdl.h"
 #include "imgui_impl_sdlrenderer.h"
+#include "attune/core/analyze.hpp"
 #include "ui/app_state.hpp"
 
 namespace attune::ui {
@@ -143,7 +144,9 @@ int RunApp(AppState& app, const AppOptions& opt) {
     }
 
     const double steady0 = SteadySeconds();
-    auto now = [&] { return (SteadySeconds() - steady0) * app.speed; };
+    const double speed = app.speed;
+    auto now = [steady0, speed] { return (SteadySeconds() - steady0) * speed; };
+    app.app_clock = now;
     if (opt.headless) StartSession(app, 0.0);
 
     bool was_fullscreen = false;
@@ -199,6 +202,19 @@ int RunApp(AppState& app, const AppOptions& opt) {
     }
 
     if (app.session && app.session->running()) app.session->Stop(opt.headless ? opt.duration_s : now());
+    if (app.made_source.threaded) app.made_source.threaded->Stop();  // decoder stats are ours now
+    if (!opt.beats_out.empty() && app.session) {
+        // Accepted beats with their artifact class, as `attune analyze --signal rr` writes them.
+        if (FILE* f = std::fopen(opt.beats_out.c_str(), "w")) {
+            std::fprintf(f, "t_s,ibi_ms,flag\n");
+            for (const auto& c : app.session->classified_beats())
+                std::fprintf(f, "%.6f,%.3f,%s\n", c.t_s, c.ibi_ms, core::FlagName(c.cls));
+            if (std::fclose(f) != 0) exit_code = 3;
+        } else {
+            std::fprintf(stderr, "attune: cannot write %s\n", opt.beats_out.c_str());
+            exit_code = 3;
+        }
+    }
     if (opt.headless && opt.json && app.session) {
         const auto s = app.session->Summary();
         nlohmann::json j;
@@ -212,6 +228,14 @@ int RunApp(AppState& app, const AppOptions& opt) {
         j["preset"] = s.pattern_id;
         j["speed"] = app.speed;
         j["frames"] = frames;
+        const auto src = core::ReportSource(app.made_source);
+        j["format"] = src.format;
+        j["baud"] = src.baud > 0 ? nlohmann::json(src.baud) : nlohmann::json(nullptr);
+        j["sample_rate_hz"] = src.sample_rate_hz;
+        j["lines"] = src.lines;
+        j["unparsed_lines"] = src.unparsed_lines;
+        j["reconnects"] = src.reconnects;
+        j["beat_source"] = s.beat_source;
         j["rmssd_ms"] = s.hrv.valid ? nlohmann::json(s.hrv.rmssd_ms) : nlohmann::json(nullptr);
         j["artifacts_flagged"] = s.artifacts.flagged();
         const auto rec = app.session->RecordSummary();

@@ -12,6 +12,7 @@ struct AppOptions {
     double duration_s = 60.0;  // headless: session seconds to run
     std::string screenshot;    // headless: PNG of the last frame
     bool json = false;         // headless: print a JSON summary on stdout
+    std::string beats_out;     // write accepted beats (t_s,ibi_ms,flag) when the run ends
     int width = 1280;
     int height = 800;
 };

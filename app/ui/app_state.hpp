@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "attune/core/live_session.hpp"
 #include "attune/core/pattern.hpp"
 #include "attune/core/settings.hpp"
+#include "attune/core/sources.hpp"
 #include "attune/devices/simulated_heart.hpp"
 
 struct ImFont;
@@ -39,6 +41,12 @@ struct AppState {
     // The session (created on Start) and how to make its source.
     std::unique_ptr<core::LiveSession> session;
     devices::SimParams sim_params;
+    core::SourceSpec source_spec;          // --source (sim by default)
+    std::string capture_path;              // --capture
+    core::MadeSource made_source;          // pointers into the current session's source
+    std::function<double()> app_clock;     // the loop's clock (steady seconds x speed)
+    std::vector<devices::RankedPort> ports;  // last enumeration (Refresh in the controls)
+    std::string ports_error;
 
     // Recording: every session is kept under data_dir/profiles/<profile>/sessions/ unless
     // --no-record. Pseudonymous profile names keep a therapist's clients apart.

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "attune/core/session_store.hpp"
+#include "attune/devices/formats.hpp"
 #include "imgui.h"
 #include "ui/app_state.hpp"
 
@@ -20,8 +21,16 @@ void SelectPreset(AppState& app, std::size_t index) {
 
 void StartSession(AppState& app, double now_s) {
     if (app.session && app.session->running()) app.session->Stop(now_s);
-    auto source = std::make_unique<devices::SimulatedHeart>(app.sim_params);
-    app.session = std::make_unique<core::LiveSession>(app.pattern, std::move(source));
+    app.session.reset();  // stops the previous device thread before a new one opens the port
+    core::SourceOptions so;
+    so.spec = app.source_spec;
+    so.sim = app.sim_params;
+    so.capture_path = app.capture_path;
+    const auto clock = app.app_clock;
+    so.clock = [clock, now_s] { return clock ? clock() - now_s : 0.0; };
+    app.made_source = core::MakeSource(so);
+    if (!app.made_source.note.empty()) app.messages.push_back(app.made_source.note);
+    app.session = std::make_unique<core::LiveSession>(app.pattern, std::move(app.made_source.source));
     app.session->Start(now_s);
     if (!app.record) return;
     core::SessionStore store(app.data_dir);
@@ -169,6 +178,43 @@ void DrawControls(AppState& app, double now_s) {
     }
 
     ImGui::Separator();
+    if (ImGui::CollapsingHeader("Sensor")) {
+        if (ImGui::Button("Refresh ports")) {
+            const auto list = devices::EnumeratePorts();
+            app.ports = devices::RankPorts(list.ports);
+            app.ports_error = list.error;
+        }
+        ImGui::SameLine();
+        if (ImGui::Button("Simulated heart")) {
+            app.source_spec = core::SourceSpec{};
+            StartSession(app, now_s);
+        }
+        if (!app.ports_error.empty()) ImGui::TextWrapped("%s", app.ports_error.c_str());
+        for (const auto& p : app.ports) {
+            const std::string label = p.info.name + "  " + p.hint;
+            if (ImGui::Selectable(label.c_str(), app.source_spec.path == p.info.name)) {
+                app.source_spec.kind = core::SourceSpec::Kind::Serial;
+                app.source_spec.path = p.info.name;
+                StartSession(app, now_s);
+            }
+        }
+        if (session) {
+            const auto* dec = app.made_source.decoder;
+            if (dec && !app.made_source.threaded) {
+                // Synchronous source (simulated): the decoder is ours to read.
+                const auto& st = dec->stats();
+                const std::string_view name = devices::FormatName(st.format);
+                ImGui::TextWrapped("Format: %.*s", static_cast<int>(name.size()), name.data());
+                ImGui::Text("%.0f samples/s, %llu lines, %llu not understood", st.sample_rate_hz,
+                            static_cast<unsigned long long>(st.lines), static_cast<unsigned long long>(st.unparsed_lines));
+            } else if (app.made_source.threaded) {
+                const auto& c = app.made_source.threaded->Counters();
+                ImGui::Text("%llu bytes, %u reconnects", static_cast<unsigned long long>(c.bytes.load()), c.reconnects.load());
+                ImGui::Text("Baud %d, %.0f samples/s", app.made_source.baud, session->source().SampleRateHz());
+            }
+            if (!session->last_status().empty()) ImGui::TextWrapped("%s", session->last_status().c_str());
+        }
+    }
     if (session) {
         ImGui::TextDisabled("Source: %s", session->source().Describe().c_str());
         const auto sum = session->Summary();

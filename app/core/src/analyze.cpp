@@ -117,6 +117,7 @@ bool DetectBeats(const AnalyzeOptions& o, AnalyzeResult& r, const std::vector<do
         p.polarity = o.invert ? dsp::PpgDetector::Polarity::Inverted : dsp::PpgDetector::Polarity::Auto;
         dsp::PpgDetector det(p);
         det.process(samples, beats);
+        if (auto last = det.flush()) beats.push_back(*last);  // a pulse still in the pipeline at the end
         r.inverted = det.inverted();
     }
     return true;

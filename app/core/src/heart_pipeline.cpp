@@ -50,7 +50,7 @@ void HeartPipeline::OnSample(double t_s, double value, double sample_rate_hz) {
     if (!(sample_rate_hz > 0.0)) return;
     const bool rate_changed = m_detector_rate_hz <= 0.0 ||
                               std::abs(sample_rate_hz - m_detector_rate_hz) > kRateChangeTolerance * m_detector_rate_hz;
-    const bool have_detector = m_config.signal == SignalKind::Ecg ? m_ecg.has_value() : m_ppg.has_value();
+    const bool have_detector = m_config.signal == SignalKind::Ecg ? m_ecg != nullptr : m_ppg != nullptr;
     if (rate_changed || !have_detector) {
         m_detector_rate_hz = sample_rate_hz;
         m_detector_t0_s = t_s;
@@ -58,18 +58,18 @@ void HeartPipeline::OnSample(double t_s, double value, double sample_rate_hz) {
         if (m_config.signal == SignalKind::Ecg) {
             dsp::EcgDetector::Params p;
             p.sample_rate_hz = std::clamp(sample_rate_hz, 100.0, 1000.0);
-            m_ecg.emplace(p);
+            m_ecg = std::make_unique<dsp::EcgDetector>(p);
         } else {
             dsp::PpgDetector::Params p;
             p.sample_rate_hz = std::clamp(sample_rate_hz, 25.0, 500.0);
             p.polarity = m_config.polarity;
-            m_ppg.emplace(p);
+            m_ppg = std::make_unique<dsp::PpgDetector>(p);
         }
         dsp::SignalQuality::Params q;
         q.sample_rate_hz = sample_rate_hz;
         q.kind = m_config.signal == SignalKind::Ecg ? dsp::SignalQuality::Kind::Ecg : dsp::SignalQuality::Kind::Ppg;
         q.flat_p2p = 2.0;  // ADC counts: a few LSB of a 10-bit converter
-        m_quality.emplace(q);
+        m_quality = std::make_unique<dsp::SignalQuality>(q);
     }
     m_metrics.sample_rate_hz = m_detector_rate_hz;
 

@@ -19,7 +19,7 @@ LiveSession::LiveSession(BreathPattern pattern, std::unique_ptr<devices::Source>
     m_state = m_pacer.At(0.0);
     // The simulated heart breathes with this session's pacer. LiveSession is neither copied
     // nor moved (it is held by pointer), so capturing `this` is safe.
-    if (auto* sim = dynamic_cast<devices::SimulatedHeart*>(m_source.get()))
+    if (auto* sim = m_source->simulated_heart())
         sim->SetTarget([this](double t_s) { return TargetVolumeAt(t_s); });
 }
 
@@ -202,12 +202,15 @@ void LiveSession::OnEvent(const devices::DeviceEvent& e) {
     if (e.kind == devices::EventKind::Sample) {
         m_wave.push_back({e.t_s, e.value});
         if (m_recorder) m_recorder->AppendSample(e.t_s, e.value);
-    } else if (e.kind == devices::EventKind::Status && m_recorder) {
+    }
+    if (e.kind == devices::EventKind::Status) m_last_status = e.text;
+    if (e.kind == devices::EventKind::Status && m_recorder) {
         // Device lost / back and other sensor messages go into the session's events.
         const bool lost = e.text.find("lost") != std::string::npos;
         const bool back = e.text.find("back") != std::string::npos;
         m_recorder->AppendEvent(e.t_s, lost ? "device_lost" : back ? "device_back" : "status", e.text);
-    } else if (e.kind == devices::EventKind::LeadsOff && m_recorder) {
+    }
+    if (e.kind == devices::EventKind::LeadsOff && m_recorder) {
         m_recorder->AppendEvent(e.t_s, "status", "leads off");
     }
     m_pipeline.Process(e, m_source->SampleRateHz());

@@ -71,6 +71,7 @@ public:
     void Poll(double t_s, std::vector<DeviceEvent>& out) override;
 
     void SetTarget(VolumeTarget target) { m_target = std::move(target); }
+    SimulatedHeart* simulated_heart() override { return this; }
     const SimParams& params() const { return m_p; }
 
     // Truth for tests: every beat so far, and the last breathing state.

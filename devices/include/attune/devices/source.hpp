@@ -33,6 +33,9 @@ public:
     virtual bool IsSimulated() const { return false; }
     virtual double SampleRateHz() const = 0;  // nominal or measured waveform rate; 0 if beat-only
     virtual void Poll(double t_s, std::vector<DeviceEvent>& out) = 0;
+    // The simulated heart behind this source, if any (so the session can make it breathe with
+    // the pacer); nullptr for hardware.
+    virtual class SimulatedHeart* simulated_heart() { return nullptr; }
 };
 
 // Turns raw bytes from a transport into events (the line framer + format detector + decoder

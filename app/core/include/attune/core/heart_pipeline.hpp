@@ -115,9 +115,10 @@ private:
     void TakeBreaths(std::span<const dsp::BreathRsa> breaths);
 
     PipelineConfig m_config;
-    std::optional<dsp::PpgDetector> m_ppg;
-    std::optional<dsp::EcgDetector> m_ecg;
-    std::optional<dsp::SignalQuality> m_quality;
+    // On the heap: large, and rebuilt when the sample rate changes.
+    std::unique_ptr<dsp::PpgDetector> m_ppg;
+    std::unique_ptr<dsp::EcgDetector> m_ecg;
+    std::unique_ptr<dsp::SignalQuality> m_quality;
     double m_detector_rate_hz = 0.0;
     double m_detector_t0_s = 0.0;
     double m_last_detector_beat_s = -1.0;

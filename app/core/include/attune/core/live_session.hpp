@@ -103,6 +103,8 @@ public:
     const std::deque<SessionBeat>& recent_beats() const { return m_beats; }
     const std::deque<TimedValue>& recent_volume() const { return m_volume; }
     const std::deque<TimedValue>& recent_waveform() const { return m_wave; }
+    // The last status message of the sensor (format detected, device lost/back, ...).
+    const std::string& last_status() const { return m_last_status; }
     double last_hr_bpm() const { return m_pipeline.metrics().last_hr_bpm; }
     const HeartPipeline& pipeline() const { return m_pipeline; }
     const LiveMetrics& metrics() const { return m_pipeline.metrics(); }
@@ -150,6 +152,7 @@ private:
     std::deque<dsp::BreathRsa> m_breaths;
     std::vector<std::pair<double, std::string>> m_markers;
     std::unique_ptr<Recorder> m_recorder;
+    std::string m_last_status;
     std::filesystem::path m_recording_folder;
     SessionMeta m_meta;
     double m_next_pacer_row_t_s = 0.0;
