@@ -100,6 +100,9 @@ int main(int argc, char** argv) {
     cli.add_option("--source", source_text, "sim | serial:PORT[@BAUD] | tty:PATH[@BAUD] | replay:FILE[@SPEED] | auto");
     cli.add_option("--capture", opt_capture, "Save the raw bytes received (for bug reports and replay)");
     cli.add_option("--beats-out", opt.beats_out, "Write the accepted beats (t_s,ibi_ms,flag) when the run ends");
+    std::string beats_from = "auto";
+    cli.add_option("--beats-from", beats_from, "auto: the sensor's own intervals when it sends them, else Attune's detector; sensor; detector")
+        ->check(CLI::IsMember({"auto", "sensor", "detector"}));
     std::string profile = "default";
     bool no_record = false;
     cli.add_option("--profile", profile, "Pseudonymous profile the sessions are kept under (e.g. client-07)");
@@ -206,6 +209,9 @@ int main(int argc, char** argv) {
         return 2;
     }
     app.source_spec = *spec;
+    app.pipeline.beat_source = beats_from == "detector" ? attune::core::BeatSourceMode::Detector
+                               : beats_from == "sensor" ? attune::core::BeatSourceMode::Sensor
+                                                        : attune::core::BeatSourceMode::Auto;
     app.capture_path = opt_capture;
     // Hardware delivers bytes in real time: simulated time cannot run faster than that.
     if (spec->kind != attune::core::SourceSpec::Kind::Sim && spec->kind != attune::core::SourceSpec::Kind::Auto) app.speed = 1.0;

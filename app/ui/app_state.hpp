@@ -42,6 +42,7 @@ struct AppState {
     std::unique_ptr<core::LiveSession> session;
     devices::SimParams sim_params;
     core::SourceSpec source_spec;          // --source (sim by default)
+    core::PipelineConfig pipeline;         // --beats-from: sensor intervals or Attune's detector
     std::string capture_path;              // --capture
     core::MadeSource made_source;          // pointers into the current session's source
     std::function<double()> app_clock;     // the loop's clock (steady seconds x speed)

@@ -30,7 +30,7 @@ void StartSession(AppState& app, double now_s) {
     so.clock = [clock, now_s] { return clock ? clock() - now_s : 0.0; };
     app.made_source = core::MakeSource(so);
     if (!app.made_source.note.empty()) app.messages.push_back(app.made_source.note);
-    app.session = std::make_unique<core::LiveSession>(app.pattern, std::move(app.made_source.source));
+    app.session = std::make_unique<core::LiveSession>(app.pattern, std::move(app.made_source.source), app.pipeline);
     app.session->Start(now_s);
     if (!app.record) return;
     core::SessionStore store(app.data_dir);
@@ -187,6 +187,11 @@ void DrawControls(AppState& app, double now_s) {
         ImGui::SameLine();
         if (ImGui::Button("Simulated heart")) {
             app.source_spec = core::SourceSpec{};
+            StartSession(app, now_s);
+        }
+        bool own = app.pipeline.beat_source == core::BeatSourceMode::Detector;
+        if (ImGui::Checkbox("Use Attune's beat detector, not the sensor's intervals", &own)) {
+            app.pipeline.beat_source = own ? core::BeatSourceMode::Detector : core::BeatSourceMode::Auto;
             StartSession(app, now_s);
         }
         if (!app.ports_error.empty()) ImGui::TextWrapped("%s", app.ports_error.c_str());

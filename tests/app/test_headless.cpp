@@ -146,3 +146,18 @@ TEST_CASE("command-line mistakes exit 2 with a message", "[app]") {
     CHECK(RunCommand(Attune("--no-such-flag 2>&1")).exit_code == 2);
     CHECK(RunCommand(Attune("--help")).exit_code == 0);
 }
+
+TEST_CASE("beats from the detector: --beats-from detector runs Attune's PPG detector on the simulated sensor's waveform", "[app][headless]") {
+    auto a = RunCommand(Attune("--headless --no-record --duration 60 --speed 20 --json --beats-from detector"));
+    auto b = RunCommand(Attune("--headless --no-record --duration 60 --speed 20 --json"));
+    REQUIRE(a.exit_code == 0);
+    REQUIRE(b.exit_code == 0);
+    const auto ja = nlohmann::json::parse(a.output), jb = nlohmann::json::parse(b.output);
+    CHECK(ja.at("beat_source").get<std::string>().find("detector") != std::string::npos);
+    CHECK(jb.at("beat_source") == "intervals reported by the sensor");
+    CHECK(ja.at("format") == "pulsesensor-visualizer");
+    // Both see the same heart: within a few beats of each other (start-up differs).
+    CHECK(std::abs(ja.at("beats").get<int>() - jb.at("beats").get<int>()) <= 6);
+    CHECK_THAT(ja.at("hr_mean_bpm").get<double>(), Catch::Matchers::WithinAbs(jb.at("hr_mean_bpm").get<double>(), 2.0));
+    CHECK(RunCommand(Attune("--beats-from nonsense 2>&1")).exit_code == 2);
+}
