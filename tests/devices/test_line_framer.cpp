@@ -14,24 +14,7 @@
 using namespace attune::devices;
 
 // Counts heap allocations, to show the framer allocates only at construction.
-namespace {
-std::size_t g_allocations = 0;
-}
-// GCC's -Wmismatched-new-delete misfires on a replaced operator new/delete pair once inlined.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t n) {
-    ++g_allocations;
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+#include "alloc_counter.hpp"
 
 namespace {
 

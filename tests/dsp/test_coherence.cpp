@@ -18,16 +18,7 @@
 using namespace attune::dsp;
 
 // Counts heap allocations so the tests can prove the tracker never allocates per beat.
-namespace {
-std::size_t g_allocations = 0;
-}
-void* operator new(std::size_t size) {
-    ++g_allocations;
-    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "alloc_counter.hpp"
 
 namespace {
 

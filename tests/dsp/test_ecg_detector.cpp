@@ -19,24 +19,7 @@
 #include <new>
 
 // Counting global allocator: lets a test assert that the per-sample path never allocates.
-namespace {
-std::size_t g_allocations = 0;
-}
-// GCC's -Wmismatched-new-delete misfires on a replaced operator new/delete pair once inlined.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t n) {
-    ++g_allocations;
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+#include "alloc_counter.hpp"
 
 using namespace attune::dsp;
 using attune::test::score_beats;

@@ -23,16 +23,7 @@
 using namespace attune::dsp;
 
 // Counts heap allocations, to check that the streaming classes allocate only at construction.
-namespace {
-std::size_t g_allocations = 0;
-}
-void* operator new(std::size_t n) {
-    ++g_allocations;
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "alloc_counter.hpp"
 
 namespace {
 
