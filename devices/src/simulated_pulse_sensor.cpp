@@ -12,8 +12,10 @@ SimulatedPulseSensor::SimulatedPulseSensor(SimParams params) : m_heart(params) {
 }
 
 double SimulatedPulseSensor::SampleRateHz() const {
-    const double measured = m_decoder.stats().sample_rate_hz;
-    return measured > 0.0 ? measured : 0.0;
+    // The simulator knows its own sampling rate exactly. Using the decoder's running estimate
+    // instead would make the moment the detector starts depend on how the polls are chunked,
+    // and the same seed would no longer give the same beats at every --speed.
+    return m_heart.SampleRateHz();
 }
 
 void SimulatedPulseSensor::Poll(double t_s, std::vector<DeviceEvent>& out) {
