@@ -122,14 +122,22 @@ bool CubicSplineResampler::resample(std::span<const double> x, std::span<const d
     }
 
     // Evaluate the Hermite cubic of each interval; the grid is increasing, so walk forward.
+    // The coefficients of interval j are computed once when the walk enters it (not per sample).
     std::size_t j = 0;
+    auto coefficients = [&](std::size_t i, double& c2, double& c3) {
+        const double hi = h(i);
+        c2 = (3.0 * slope_[i] - 2.0 * deriv_[i] - deriv_[i + 1]) / hi;
+        c3 = (deriv_[i] + deriv_[i + 1] - 2.0 * slope_[i]) / (hi * hi);
+    };
+    double c2 = 0.0, c3 = 0.0;
+    coefficients(0, c2, c3);
     for (std::size_t k = 0; k < out.size(); ++k) {
         const double xp = x0 + static_cast<double>(k) * dx;
-        while (j + 2 < n && xp > x[j + 1]) ++j;
-        const double hj = h(j);
+        if (j + 2 < n && xp > x[j + 1]) {
+            while (j + 2 < n && xp > x[j + 1]) ++j;
+            coefficients(j, c2, c3);
+        }
         const double t = xp - x[j];
-        const double c2 = (3.0 * slope_[j] - 2.0 * deriv_[j] - deriv_[j + 1]) / hj;
-        const double c3 = (deriv_[j] + deriv_[j + 1] - 2.0 * slope_[j]) / (hj * hj);
         out[k] = y[j] + t * (deriv_[j] + t * (c2 + t * c3));
     }
     return true;

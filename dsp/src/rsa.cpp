@@ -3,6 +3,7 @@
 #include <attune/dsp/rsa.hpp>
 
 #include <Eigen/Dense>
+#include <unsupported/Eigen/FFT>
 
 #include <algorithm>
 #include <cmath>
@@ -96,12 +97,47 @@ void remove_linear_trend(std::vector<double>& x) {
     for (std::size_t i = 0; i < n; ++i) x[i] -= mean + slope * (static_cast<double>(i) - tc);
 }
 
+std::size_t grid_bins(const BreathingRateConfig& c) {
+    return static_cast<std::size_t>(std::floor((c.max_hz - c.min_hz) / c.grid_step_hz + 1e-9)) + 1;
+}
+
+// The frequency grid min_hz + k·grid_step_hz is, for the default configuration (and any whose
+// fs / grid_step and min_hz / grid_step are whole numbers), a run of bins m0 .. m0 + nb − 1 of an
+// N-point DFT, N = fs / grid_step (2000 by default). Then one real FFT of the windowed series,
+// folded modulo N when it is longer, gives the grid's powers exactly (up to rounding, ~1e-13
+// relative) at a fraction of the direct DFT's cost (nb · ns complex multiply-adds: 226 · 241).
+struct FftGrid {
+    std::size_t n = 0;   // FFT length; 0: the grid is not a set of DFT bins, use the direct DFT
+    std::size_t m0 = 0;  // bin of min_hz
+};
+
+FftGrid fft_grid(const BreathingRateConfig& c) {
+    FftGrid g;
+    if (!c.use_fft || !(c.grid_step_hz > 0.0) || !(c.resample_hz > 0.0) || !(c.min_hz >= 0.0)) return g;
+    const double n = std::round(c.resample_hz / c.grid_step_hz);
+    const double m0 = std::round(c.min_hz / c.grid_step_hz);
+    if (n < 8.0 || n > 65536.0 || std::abs(n * c.grid_step_hz - c.resample_hz) > 1e-9 * c.resample_hz ||
+        std::abs(m0 * c.grid_step_hz - c.min_hz) > 1e-9 * c.grid_step_hz)
+        return g;
+    const auto nn = static_cast<std::size_t>(n);
+    if (nn % 2 != 0 || static_cast<std::size_t>(m0) + grid_bins(c) > nn / 2 + 1) return g;
+    g.n = nn;
+    g.m0 = static_cast<std::size_t>(m0);
+    return g;
+}
+
 // Everything one breathing-rate analysis needs, allocated for a maximum knot and sample count.
 struct RateScratch {
     Spline rr, amp;
-    std::vector<double> x, a, window, p_rr, p_amp, sel, loc;
+    std::vector<double> x, a, window, p_rr, p_amp, sel, loc, weight;
+    std::size_t window_n = 0;  // length the window was computed for (it depends only on that)
+    FftGrid grid;
+    Eigen::FFT<double> fft;
+    std::vector<double> fft_in;
+    std::vector<std::complex<double>> fft_out;
 
-    void reserve(std::size_t knots, std::size_t samples, std::size_t bins) {
+    void reserve(const BreathingRateConfig& c, std::size_t knots, std::size_t samples) {
+        const std::size_t bins = grid_bins(c) + 1;
         rr.reserve(knots);
         amp.reserve(knots);
         x.reserve(samples);
@@ -111,19 +147,36 @@ struct RateScratch {
         p_amp.reserve(bins);
         sel.reserve(bins);
         loc.reserve(bins);
+        // Peak-selection weights f^exponent, once (std::pow per bin per estimate is not free).
+        weight.resize(grid_bins(c));
+        for (std::size_t k = 0; k < weight.size(); ++k)
+            weight[k] = std::pow(c.min_hz + static_cast<double>(k) * c.grid_step_hz, c.weight_exponent);
+        grid = fft_grid(c);
+        if (grid.n > 0) {
+            fft.SetFlag(Eigen::FFT<double>::HalfSpectrum);
+            fft_in.assign(grid.n, 0.0);
+            fft_out.assign(grid.n / 2 + 1, {});
+            fft.fwd(fft_out.data(), fft_in.data(), static_cast<Eigen::Index>(grid.n));  // plan now
+        }
     }
 };
 
-std::size_t grid_bins(const BreathingRateConfig& c) {
-    return static_cast<std::size_t>(std::floor((c.max_hz - c.min_hz) / c.grid_step_hz + 1e-9)) + 1;
-}
-
-// Power of the windowed samples on the frequency grid (direct DFT by phasor recurrence: the grid
-// is small and irregular in length, an FFT would need padding and interpolation).
+// Power of the windowed samples on the frequency grid. Direct DFT by phasor recurrence (any
+// grid), or the FFT when the grid is a set of DFT bins (see FftGrid).
 void grid_power(const std::vector<double>& x, const std::vector<double>& w, double fs,
-                const BreathingRateConfig& c, std::vector<double>& out) {
+                const BreathingRateConfig& c, RateScratch& s, std::vector<double>& out) {
     const std::size_t nb = grid_bins(c);
     out.assign(nb, 0.0);
+    if (s.grid.n > 0) {
+        std::fill(s.fft_in.begin(), s.fft_in.end(), 0.0);
+        for (std::size_t i = 0, j = 0; i < x.size(); ++i) {
+            s.fft_in[j] += x[i] * w[i];
+            if (++j == s.grid.n) j = 0;  // e^{-2πi m i / N} has period N in i: fold
+        }
+        s.fft.fwd(s.fft_out.data(), s.fft_in.data(), static_cast<Eigen::Index>(s.grid.n));
+        for (std::size_t k = 0; k < nb; ++k) out[k] = std::norm(s.fft_out[s.grid.m0 + k]);
+        return;
+    }
     for (std::size_t k = 0; k < nb; ++k) {
         const double f = c.min_hz + static_cast<double>(k) * c.grid_step_hz;
         const std::complex<double> step = std::polar(1.0, -kTwoPi * f / fs);
@@ -166,12 +219,14 @@ std::optional<BreathingRate> analyse_rate(const Beat* beats, std::size_t n, doub
     s.x.resize(ns);
     s.window.resize(ns);
     std::size_t cur = 0;
-    for (std::size_t i = 0; i < ns; ++i) {
-        s.x[i] = s.rr.eval(begin + static_cast<double>(i) / fs, cur);
-        s.window[i] = 0.5 - 0.5 * std::cos(kTwoPi * (static_cast<double>(i) + 0.5) / static_cast<double>(ns));
+    for (std::size_t i = 0; i < ns; ++i) s.x[i] = s.rr.eval(begin + static_cast<double>(i) / fs, cur);
+    if (s.window_n != ns) {  // the window depends only on its length: recomputed when that changes
+        for (std::size_t i = 0; i < ns; ++i)
+            s.window[i] = 0.5 - 0.5 * std::cos(kTwoPi * (static_cast<double>(i) + 0.5) / static_cast<double>(ns));
+        s.window_n = ns;
     }
     remove_linear_trend(s.x);
-    grid_power(s.x, s.window, fs, c, s.p_rr);
+    grid_power(s.x, s.window, fs, c, s, s.p_rr);
 
     // Amplitudes help when the detector provides them for (nearly) every beat and they vary.
     bool use_amp = false;
@@ -184,7 +239,7 @@ std::optional<BreathingRate> analyse_rate(const Beat* beats, std::size_t n, doub
         double var = 0.0;
         for (double v : s.a) var += v * v;
         if (var > 0.0) {
-            grid_power(s.a, s.window, fs, c, s.p_amp);
+            grid_power(s.a, s.window, fs, c, s, s.p_amp);
             use_amp = true;
         }
     }
@@ -209,7 +264,7 @@ std::optional<BreathingRate> analyse_rate(const Beat* beats, std::size_t n, doub
     s.sel.resize(nb);
     for (std::size_t k = 0; k < nb; ++k) {
         const double v = use_amp ? std::sqrt(s.p_rr[k] * s.p_amp[k]) : s.p_rr[k];
-        s.sel[k] = v * std::pow(freq(k), c.weight_exponent);
+        s.sel[k] = v * s.weight[k];
     }
     if (!normalise(s.sel)) return std::nullopt;
     const auto k_sel = static_cast<std::size_t>(std::max_element(s.sel.begin(), s.sel.end()) - s.sel.begin());
@@ -388,8 +443,10 @@ std::span<const BreathRsa> RsaTracker::flush() {
 
 std::optional<BreathingRate> estimate_breathing_rate(std::span<const Beat> beats,
                                                      const BreathingRateConfig& cfg) {
-    RateScratch s;
     if (beats.empty()) return std::nullopt;
+    RateScratch s;
+    s.reserve(cfg, beats.size(), static_cast<std::size_t>((beats.back().t_s - beats.front().t_s + 1.0) *
+                                                          cfg.resample_hz) + 8);
     const double span = beats.back().t_s - beats.front().t_s + 1.0;
     return analyse_rate(beats.data(), beats.size(), span, cfg, s);
 }
@@ -410,8 +467,7 @@ BreathingRateEstimator::BreathingRateEstimator(const BreathingRateConfig& cfg)
     const auto cap = static_cast<std::size_t>(std::ceil(cfg.window_s * kMaxHrBpm / 60.0)) + 8;
     m.ring.assign(cap, Beat{});
     m.ordered.reserve(cap);
-    m.scratch.reserve(cap, static_cast<std::size_t>(cfg.window_s * cfg.resample_hz) + 8,
-                      grid_bins(cfg) + 1);
+    m.scratch.reserve(cfg, cap, static_cast<std::size_t>(cfg.window_s * cfg.resample_hz) + 8);
 }
 
 BreathingRateEstimator::~BreathingRateEstimator() = default;
@@ -457,12 +513,14 @@ struct SineFit {
     double c = 0.0, d = 0.0, detrended_var = 0.0;
 };
 
-SineFit fit_sine(const std::vector<double>& t, const std::vector<double>& y, double omega) {
+// cos_wt / sin_wt: cos(ωt) and sin(ωt) at the grid points, computed once for both fits.
+SineFit fit_sine(const std::vector<double>& t, const std::vector<double>& y, const std::vector<double>& cos_wt,
+                 const std::vector<double>& sin_wt) {
     Eigen::Matrix4d ata = Eigen::Matrix4d::Zero();
     Eigen::Vector4d aty = Eigen::Vector4d::Zero();
     const double tc = 0.5 * (t.front() + t.back());
     for (std::size_t i = 0; i < t.size(); ++i) {
-        const Eigen::Vector4d row(1.0, t[i] - tc, std::cos(omega * t[i]), std::sin(omega * t[i]));
+        const Eigen::Vector4d row(1.0, t[i] - tc, cos_wt[i], sin_wt[i]);
         ata.noalias() += row * row.transpose();
         aty.noalias() += row * y[i];
     }
@@ -482,7 +540,7 @@ SineFit fit_sine(const std::vector<double>& t, const std::vector<double>& y, dou
 
 struct PhaseScratch {
     Spline hr;
-    std::vector<double> grid, h, r;
+    std::vector<double> grid, h, r, cos_wt, sin_wt;
 };
 
 // Reference value at t by linear interpolation over samples in time order; cursor for speed.
@@ -532,7 +590,13 @@ HrPhase phase_core(std::size_t n_beats, BeatAt&& beat, std::size_t n_ref, RefAt&
         s.r[i] = interp_reference(n_ref, ref, t, cr);
     }
     const double omega = kTwoPi * f0;
-    const SineFit fh = fit_sine(s.grid, s.h, omega), fr = fit_sine(s.grid, s.r, omega);
+    s.cos_wt.resize(n);
+    s.sin_wt.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        s.cos_wt[i] = std::cos(omega * s.grid[i]);
+        s.sin_wt[i] = std::sin(omega * s.grid[i]);
+    }
+    const SineFit fh = fit_sine(s.grid, s.h, s.cos_wt, s.sin_wt), fr = fit_sine(s.grid, s.r, s.cos_wt, s.sin_wt);
     // y ≈ A cos(ωt − φ) = A cos φ · cos ωt + A sin φ · sin ωt, so φ = atan2(d, c).
     const double phi_h = std::atan2(fh.d, fh.c), phi_r = std::atan2(fr.d, fr.c);
     double lag = (phi_h - phi_r) * 180.0 / std::numbers::pi;
@@ -598,6 +662,8 @@ HrPhaseTracker::HrPhaseTracker(const HrPhaseConfig& cfg) : impl_(std::make_uniqu
     m.scratch.grid.reserve(ng);
     m.scratch.h.reserve(ng);
     m.scratch.r.reserve(ng);
+    m.scratch.cos_wt.reserve(ng);
+    m.scratch.sin_wt.reserve(ng);
 }
 
 HrPhaseTracker::~HrPhaseTracker() = default;

@@ -113,6 +113,11 @@ struct BreathingRateConfig {
     double update_interval_s = 1.0;  // streaming: one estimate per slot of this much beat time
     bool use_amplitude = true;     // also use Beat::amplitude when it varies
     double weight_exponent = 1.0;  // peak selection on f^this · spectrum (whitens 1/f HRV)
+    // Compute the grid's powers with one real FFT when the grid is a run of DFT bins
+    // (resample_hz / grid_step_hz and min_hz / grid_step_hz whole numbers, as by default: bins
+    // 25..250 of a 2000-point DFT); false, or any other grid: the direct DFT. Same values to
+    // ~1e-13 relative (tests/dsp/test_rsa.cpp compares them); the FFT is ~10x cheaper.
+    bool use_fft = true;
 };
 
 struct BreathingRate {
