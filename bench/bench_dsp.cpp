@@ -170,8 +170,11 @@ nlohmann::json summary_us(std::vector<double> v, double target = -1.0) {
     };
     nlohmann::json j = {{"count", v.size()}, {"median_us", q(0.5)}, {"p99_us", q(0.99)}, {"max_us", v.back()}};
     if (target > 0.0) {
+        // The typical (median) beat is held to the target; p99 and max are printed beside it: on a
+        // shared, loaded machine they are dominated by the process being preempted mid-update.
         j["target_us"] = target;
-        j["meets_target"] = q(0.99) <= target;
+        j["meets_target_median"] = q(0.5) <= target;
+        j["meets_target_p99"] = q(0.99) <= target;
     }
     return j;
 }

@@ -58,8 +58,29 @@ CoherenceLevel classify_coherence(double score) {
     return CoherenceLevel::kLow;
 }
 
+// Bins of the zero-padded periodogram that are ever read: up to the top of the total band plus the
+// neighbours that the interpolation at its edge and the peak fit read (413 of 2049).
+constexpr std::size_t kUsedBins = std::min<std::size_t>(
+    kCoherenceFftSize / 2 + 1,
+    static_cast<std::size_t>((kCoherenceTotalBand.hi_hz > kCoherencePeakSearchBand.hi_hz
+                                  ? kCoherenceTotalBand.hi_hz
+                                  : kCoherencePeakSearchBand.hi_hz) *
+                             static_cast<double>(kCoherenceFftSize) / kHrvResampleHz) +
+        4);
+
+// Smallest FFT length >= n among lengths whose factors (2, 3, 5) Eigen's FFT handles fast.
+std::size_t fast_fft_size(std::size_t n) {
+    std::size_t best = 0;
+    for (std::size_t p2 = 1; p2 < 4 * n; p2 *= 2)
+        for (std::size_t p3 = p2; p3 < 4 * n; p3 *= 3)
+            for (std::size_t p5 = p3; p5 < 4 * n; p5 *= 5)
+                if (p5 >= n && (best == 0 || p5 < best)) best = p5;
+    return best;
+}
+
 struct CoherenceAnalyzer::Impl {
     CubicSplineResampler spline{max_knots(), SplineBoundary::kNotAKnot};
+    CoherenceAnalyzer::Method method;
     Eigen::FFT<double> fft;
     std::vector<double> series = std::vector<double>(kWindowSamples);
     std::vector<double> buf = std::vector<double>(kCoherenceFftSize, 0.0);
@@ -70,13 +91,52 @@ struct CoherenceAnalyzer::Impl {
     std::size_t hann_n = 0;
     double hann_sum_w2 = 0.0;
 
-    Impl() {
+    // Chirp-z (Bluestein) evaluation of the first kUsedBins bins of the 4096-point DFT of <= 256
+    // samples: X[k] = c(k) · sum_n (x[n] c(n)) · conj(c(k − n)), c(j) = exp(−iπ j² / 4096), one
+    // circular convolution of length zoom_m >= 256 + kUsedBins − 1 (675) done by FFT.
+    std::size_t zoom_m = 0;
+    Eigen::FFT<double> cfft;
+    std::vector<std::complex<double>> chirp, zoom_h, zoom_a, zoom_y;
+
+    explicit Impl(CoherenceAnalyzer::Method how) : method(how) {
         fft.SetFlag(Eigen::FFT<double>::HalfSpectrum);
         fft.fwd(spec.data(), buf.data(), static_cast<Eigen::Index>(kCoherenceFftSize));
+        if (method != CoherenceAnalyzer::Method::kChirpZ) return;
+        const std::size_t nc = std::max(kWindowSamples, kUsedBins);
+        chirp.resize(nc);
+        for (std::size_t j = 0; j < nc; ++j) {
+            // Exact phase: j² reduced modulo 2·4096 in integers before scaling.
+            const auto r = static_cast<double>((j * j) % (2 * kCoherenceFftSize));
+            const double a = -std::numbers::pi * r / static_cast<double>(kCoherenceFftSize);
+            chirp[j] = {std::cos(a), std::sin(a)};
+        }
+        zoom_m = fast_fft_size(kWindowSamples + kUsedBins - 1);
+        std::vector<std::complex<double>> h(zoom_m, {0.0, 0.0});
+        for (std::size_t j = 0; j < kUsedBins; ++j) h[j] = std::conj(chirp[j]);
+        for (std::size_t j = 1; j < kWindowSamples; ++j) h[zoom_m - j] = std::conj(chirp[j]);
+        zoom_h.resize(zoom_m);
+        cfft.fwd(zoom_h.data(), h.data(), static_cast<Eigen::Index>(zoom_m));
+        zoom_a.assign(zoom_m, {0.0, 0.0});
+        zoom_y.assign(zoom_m, {0.0, 0.0});
+        cfft.inv(zoom_y.data(), zoom_a.data(), static_cast<Eigen::Index>(zoom_m));  // plans now
+    }
+
+    // spec[0 .. kUsedBins) of the 4096-point DFT of buf[0 .. n), n <= 256 (the rest zero).
+    void transform(std::size_t n) {
+        if (method != CoherenceAnalyzer::Method::kChirpZ) {
+            fft.fwd(spec.data(), buf.data(), static_cast<Eigen::Index>(kCoherenceFftSize));
+            return;
+        }
+        for (std::size_t i = 0; i < n; ++i) zoom_a[i] = buf[i] * chirp[i];
+        std::fill(zoom_a.begin() + static_cast<std::ptrdiff_t>(n), zoom_a.end(), std::complex<double>{});
+        cfft.fwd(zoom_y.data(), zoom_a.data(), static_cast<Eigen::Index>(zoom_m));
+        for (std::size_t i = 0; i < zoom_m; ++i) zoom_a[i] = zoom_y[i] * zoom_h[i];
+        cfft.inv(zoom_y.data(), zoom_a.data(), static_cast<Eigen::Index>(zoom_m));  // scaled by 1/m
+        for (std::size_t k = 0; k < kUsedBins; ++k) spec[k] = chirp[k] * zoom_y[k];
     }
 };
 
-CoherenceAnalyzer::CoherenceAnalyzer() : impl_(std::make_unique<Impl>()) {}
+CoherenceAnalyzer::CoherenceAnalyzer(Method method) : impl_(std::make_unique<Impl>(method)) {}
 CoherenceAnalyzer::~CoherenceAnalyzer() = default;
 CoherenceAnalyzer::CoherenceAnalyzer(CoherenceAnalyzer&&) noexcept = default;
 CoherenceAnalyzer& CoherenceAnalyzer::operator=(CoherenceAnalyzer&&) noexcept = default;
@@ -137,18 +197,15 @@ CoherenceResult CoherenceAnalyzer::analyze_series(std::span<const double> x) {
     const double sum_w2 = m.hann_sum_w2;
     for (std::size_t i = 0; i < n; ++i) m.buf[i] = (x[i] - mean) * m.hann[i];
     std::fill(m.buf.begin() + static_cast<std::ptrdiff_t>(n), m.buf.end(), 0.0);
-    m.fft.fwd(m.spec.data(), m.buf.data(), static_cast<Eigen::Index>(kCoherenceFftSize));
+    m.transform(n);
 
     // One-sided density (ms²/Hz). Zero padding refines the grid without changing the density
     // scale: the integral over all bins still equals sum((w x)²) / sum(w²).
     const std::size_t bins = kCoherenceFftSize / 2 + 1;
     const double scale = 1.0 / (kHrvResampleHz * sum_w2);
     const double df = kHrvResampleHz / static_cast<double>(kCoherenceFftSize);
-    // Only the bins up to the top of the total band (plus the neighbours that the interpolation at
-    // its edge and the peak fit read) are ever used: 412 of 2049. Same values, less work.
-    const std::size_t used = std::min(
-        bins, static_cast<std::size_t>(std::ceil(std::max(kCoherenceTotalBand.hi_hz,
-                                                          kCoherencePeakSearchBand.hi_hz) / df)) + 3);
+    // Only the first kUsedBins bins are ever read (see there).
+    const std::size_t used = kUsedBins;
     for (std::size_t k = 0; k < used; ++k)
         m.psd[k] = std::norm(m.spec[k]) * scale * ((k == 0 || k == bins - 1) ? 1.0 : 2.0);
     const std::span<const double> psd(m.psd.data(), used);

@@ -48,7 +48,8 @@
 // 64 s; a change of breathing shows fully after ~64 s (half after ~30 s). The tracker reports
 // valid results once kCoherenceMinSpanS of clean beats are in (a shorter record has a wider main
 // lobe, so early scores read lower), and none once the newest beat is 5 s old.
-// Cost: one spline over ~80 knots and one 4096-point real FFT: ~0.1 ms (Release).
+// Cost: one spline over ~80 knots and the first 413 bins of the 4096-point periodogram by a
+// chirp-z transform (two 675-point complex FFTs): ~15 us (Release; see attune_bench).
 #pragma once
 
 #include <cstddef>
@@ -87,7 +88,13 @@ CoherenceLevel classify_coherence(double score);
 // Workspace for the computation; allocation-free after construction.
 class CoherenceAnalyzer {
 public:
-    CoherenceAnalyzer();
+    // How the zero-padded 4096-point periodogram is evaluated. Only its first 413 bins (0-0.403 Hz)
+    // are read, so by default they are computed with the chirp-z transform (Bluestein: one
+    // circular convolution of length 675 by FFT, ~3x cheaper than the 4096-point FFT); kFft4096
+    // is the plain zero-padded FFT. Both give the same bins to ~1e-13 relative to the largest
+    // (tests/dsp/test_coherence.cpp compares them).
+    enum class Method { kChirpZ, kFft4096 };
+    explicit CoherenceAnalyzer(Method method = Method::kChirpZ);
     ~CoherenceAnalyzer();
     CoherenceAnalyzer(CoherenceAnalyzer&&) noexcept;
     CoherenceAnalyzer& operator=(CoherenceAnalyzer&&) noexcept;
