@@ -172,21 +172,86 @@ Decision classify(const View& view, bool as_candidate, const ArtifactConfig& c) 
     return dec;
 }
 
-// Premature-beat rule. A ventricular premature beat comes early relative to the underlying sinus
-// cycle and is followed by a compensatory pause, so that the two intervals around it sum to about
-// two cycles. The mean of two consecutive intervals therefore tracks the sinus cycle through
-// isolated ectopy, trigeminy and bigeminy (S, L, S, L: every two-beat mean is (S + L)/2), where
-// the spread-based thresholds above absorb the ectopy and the plain median sits between S and L.
-// `pm` holds the two-beat means over the reference window (scratch, reordered).
-bool premature_pair(double s, double l, double* pm, std::size_t cnt, const ArtifactConfig& c) {
-    if (!c.premature_rule || cnt == 0 || !std::isfinite(l)) return false;
-    std::sort(pm, pm + cnt);  // at most reference_window + 2 values
-    const double ref = cnt % 2 ? pm[cnt / 2] : 0.5 * (pm[cnt / 2 - 1] + pm[cnt / 2]);
-    // The underlying rhythm must be regular: the interquartile range of the two-beat means small.
-    const double iqr = pm[(3 * cnt) / 4] - pm[cnt / 4];
-    if (iqr > c.regularity_rel * ref) return false;
-    return s <= (1.0 - c.premature_rel) * ref && l >= (1.0 + c.pause_rel) * s &&
-           s + l >= (2.0 - c.compensation_rel) * ref;
+// Premature-beat rule (see artifacts.hpp). The sinus reference is the median of the last
+// reference_window intervals labelled ok (ectopic intervals never enter it, so it holds through
+// runs of bigeminy and trigeminy); its irregularity is the median |difference| of consecutive
+// entries relative to it. Atrial fibrillation keeps the reference irregular and the rule silent.
+}  // namespace
+
+namespace detail {
+
+void SinusReference::reset(std::size_t capacity) {
+    v_.assign(std::max<std::size_t>(capacity, 1), 0.0);
+    scratch_.assign(v_.size(), 0.0);
+    head_ = size_ = 0;
+}
+
+void SinusReference::push(double rr_ms) {
+    if (size_ == v_.size()) {
+        head_ = (head_ + 1) % v_.size();
+        --size_;
+    }
+    v_[(head_ + size_) % v_.size()] = rr_ms;
+    ++size_;
+}
+
+bool SinusReference::evaluate(std::size_t min_count, double& ref_ms, double& irregularity) const {
+    if (size_ < std::max<std::size_t>(min_count, 3)) return false;
+    auto median = [&](std::size_t n) {
+        const auto mid = scratch_.begin() + static_cast<std::ptrdiff_t>(n / 2);
+        std::nth_element(scratch_.begin(), mid, scratch_.begin() + static_cast<std::ptrdiff_t>(n));
+        double m = *mid;
+        if (n % 2 == 0) m = 0.5 * (m + *std::max_element(scratch_.begin(), mid));
+        return m;
+    };
+    for (std::size_t k = 0; k < size_; ++k) scratch_[k] = v_[(head_ + k) % v_.size()];
+    ref_ms = median(size_);
+    for (std::size_t k = 1; k < size_; ++k)
+        scratch_[k - 1] = std::abs(v_[(head_ + k) % v_.size()] - v_[(head_ + k - 1) % v_.size()]);
+    irregularity = ref_ms > 0.0 ? median(size_ - 1) / ref_ms : 1.0;
+    return ref_ms > 0.0;
+}
+
+}  // namespace detail
+
+namespace {
+
+// S = RR(k), L = RR(k + 1) (NaN when unknown), prev = RR(k − 1) (NaN at a series start).
+// True: the beat ending S is premature against a regular sinus reference, either with a
+// compensatory pause (S <= (1 − premature_rel)·ref, L >= (1 + pause_rel)·S,
+// S + L >= (2 − compensation_rel)·ref) or so early that sinus rhythm cannot explain it
+// (S <= (1 − early_rel)·ref and S <= (1 − early_prev_rel)·prev: an interpolated beat, or the first
+// of a couplet, has no pause).
+// Irregularly irregular rhythm (atrial fibrillation): the reference of ok intervals varies from
+// beat to beat by more than af_irregularity_rel (median). There an early beat followed by a late
+// one is the rhythm itself, so the ectopic label of the L&T junction test is withheld (missed,
+// extra, long and short intervals are still labelled).
+bool irregular_rhythm(const detail::SinusReference& ref_win, const ArtifactConfig& c) {
+    double ref = 0.0, irr = 0.0;
+    if (c.af_irregularity_rel <= 0.0 ||
+        !ref_win.evaluate(static_cast<std::size_t>(std::max(c.reference_min_count, 3)), ref, irr))
+        return false;
+    return irr > c.af_irregularity_rel;
+}
+
+bool premature_beat(double s, double l, double prev, bool prev_ok, const detail::SinusReference& ref_win,
+                    const ArtifactConfig& c) {
+    if (!c.premature_rule) return false;
+    double ref = 0.0, irr = 1.0;
+    if (!ref_win.evaluate(static_cast<std::size_t>(std::max(c.reference_min_count, 3)), ref, irr)) return false;
+    if (irr > c.regularity_rel) return false;
+    // Relative margins never below variability_factor × the reference's own beat-to-beat
+    // variability: a person with large sinus arrhythmia swings further without any ectopy.
+    const double v = c.variability_factor * irr;
+    const double premature = std::max(c.premature_rel, v), pause = std::max(c.pause_rel, v);
+    const double early_ref = std::max(c.early_rel, v), early_prev = std::max(c.early_prev_rel, v);
+    // Abrupt: a gradual shortening over several beats is sinus arrhythmia, not a premature beat;
+    // after an interval that is itself flagged, the step from it says nothing.
+    const bool abrupt = !std::isfinite(prev) || !prev_ok || s <= (1.0 - 0.5 * premature) * prev;
+    const bool paused = std::isfinite(l) && abrupt && s <= (1.0 - premature) * ref && l >= (1.0 + pause) * s &&
+                        s + l >= (2.0 - c.compensation_rel) * ref;
+    const bool early = s <= (1.0 - early_ref) * ref && std::isfinite(prev) && s <= (1.0 - early_prev) * prev;
+    return paused || early;
 }
 
 bool is_interpolated(IntervalClass c) {
@@ -258,8 +323,8 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
 
     std::vector<IntervalClass> cls(n, IntervalClass::ok);
     std::vector<std::uint8_t> candidate(n, 0), consumed(n, 0), forced(n, 0);
-    const auto h_ref = static_cast<std::size_t>(std::max(cfg.reference_window, 0));
-    std::vector<double> pm_scratch(h_ref + 2, 0.0);
+    detail::SinusReference sinus;
+    sinus.reset(static_cast<std::size_t>(std::max(cfg.reference_window, 1)));
     for (std::size_t i = 0; i < n; ++i) {
         if (consumed[i]) continue;
         View v;
@@ -276,17 +341,14 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
         v.med0 = med[i];
         v.th2 = th2[i];
         const Decision dec = classify(v, candidate[i] != 0, cfg);
-        cls[i] = dec.cls;
-        if (i + 1 < n) {
-            std::size_t cnt = 0;
-            for (std::size_t j = i >= h_ref ? i - h_ref : 0; j <= i + 1 && j + 1 < n; ++j)
-                pm_scratch[cnt++] = 0.5 * (rr[j] + rr[j + 1]);
-            if (premature_pair(rr[i], rr[i + 1], pm_scratch.data(), cnt, cfg)) {
-                if (cls[i] == IntervalClass::ok) cls[i] = IntervalClass::ectopic;
-                forced[i + 1] = 1;
-            }
+        cls[i] = irregular_rhythm(sinus, cfg) && dec.cls == IntervalClass::ectopic ? IntervalClass::ok : dec.cls;
+        if (premature_beat(rr[i], i + 1 < n ? rr[i + 1] : kNaN, i > 0 ? rr[i - 1] : kNaN,
+                           i == 0 || cls[i - 1] == IntervalClass::ok, sinus, cfg)) {
+            if (cls[i] == IntervalClass::ok) cls[i] = IntervalClass::ectopic;
+            if (i + 1 < n) forced[i + 1] = 1;
         }
         if (cls[i] == IntervalClass::ok && forced[i]) cls[i] = IntervalClass::ectopic;
+        if (cls[i] == IntervalClass::ok) sinus.push(rr[i]);
         if (i + 1 < n) {
             if (dec.next_candidate) candidate[i + 1] = 1;
             if (dec.consume_next) {
@@ -390,7 +452,7 @@ ArtifactStream::ArtifactStream(const ArtifactConfig& cfg) : cfg_(cfg) {
     candidate_.assign(cap, 0);
     consumed_.assign(cap, 0);
     forced_.assign(cap, 0);
-    pm_scratch_.assign(static_cast<std::size_t>(cfg_.reference_window) + 2, 0.0);
+    sinus_.reset(static_cast<std::size_t>(std::max(cfg_.reference_window, 1)));
     win_d_.reserve(static_cast<std::size_t>(cfg_.threshold_window));
     win_m_.reserve(static_cast<std::size_t>(cfg_.threshold_window));
     med_scratch_.assign(static_cast<std::size_t>(cfg_.median_window), 0.0);
@@ -401,6 +463,7 @@ ArtifactStream::ArtifactStream(const ArtifactConfig& cfg) : cfg_(cfg) {
 
 void ArtifactStream::reset() {
     win_d_.clear();
+    sinus_.clear();
     win_m_.clear();
     n_ = next_median_ = next_decide_ = 0;
     break_next_ = true;
@@ -517,22 +580,16 @@ void ArtifactStream::decide(std::int64_t i) {
     v.med0 = med_[s];
     v.th2 = th2_[s];
     const Decision dec = classify(v, candidate_[s] != 0, cfg_);
-    cls_[s] = dec.cls;
-    if (i + 1 < n_ && !break_[slot(i + 1)]) {
-        // Two-beat means over [i - reference_window, i + 1], within the current series.
-        std::size_t cnt = 0;
-        const std::int64_t lo = std::max<std::int64_t>(0, i - cfg_.reference_window);
-        for (std::int64_t j = i + 1; j >= lo; --j) {
-            if (j + 1 < n_ && !break_[slot(j + 1)])
-                pm_scratch_[cnt++] = 0.5 * (rr_[slot(j)] + rr_[slot(j + 1)]);
-            if (break_[slot(j)]) break;
-        }
-        if (premature_pair(rr_[s], rr_[slot(i + 1)], pm_scratch_.data(), cnt, cfg_)) {
-            if (cls_[s] == IntervalClass::ok) cls_[s] = IntervalClass::ectopic;
-            forced_[slot(i + 1)] = 1;
-        }
+    cls_[s] = irregular_rhythm(sinus_, cfg_) && dec.cls == IntervalClass::ectopic ? IntervalClass::ok : dec.cls;
+    if (break_[s]) sinus_.clear();  // a new series: the reference starts afresh
+    const bool next_in_series = i + 1 < n_ && !break_[slot(i + 1)];
+    if (premature_beat(rr_[s], next_in_series ? rr_[slot(i + 1)] : kNaN, break_[s] ? kNaN : rr_[slot(i - 1)],
+                       break_[s] || cls_[slot(i - 1)] == IntervalClass::ok, sinus_, cfg_)) {
+        if (cls_[s] == IntervalClass::ok) cls_[s] = IntervalClass::ectopic;
+        if (next_in_series) forced_[slot(i + 1)] = 1;
     }
     if (cls_[s] == IntervalClass::ok && forced_[s]) cls_[s] = IntervalClass::ectopic;
+    if (cls_[s] == IntervalClass::ok) sinus_.push(rr_[s]);
     if (i + 1 < n_) {
         if (dec.next_candidate) candidate_[slot(i + 1)] = 1;
         if (dec.consume_next) {

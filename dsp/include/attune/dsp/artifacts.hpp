@@ -41,18 +41,32 @@
 //     reach the corrected output.
 //   * The interval after an `extra` one is consumed by the merge and labelled `extra` as well.
 //
-//   * Premature-beat rule (after the L&T decision, both versions, same inputs): a ventricular
-//     premature beat is early against the underlying sinus cycle and is followed by a compensatory
-//     pause, so S + L ~ 2 cycles. The mean of two consecutive intervals tracks the sinus cycle
-//     through isolated ectopy, trigeminy (C S L) and bigeminy (S L S L), where the spread-based
-//     Th1/Th2 absorb the ectopy and the plain median sits between S and L. With ref the median of
-//     the two-beat means over RR(k-20..k+2), S = RR(k) and L = RR(k+1) are labelled ectopic when
-//     S <= 0.80 ref, L >= 1.10 S, S + L >= 1.80 ref, and the IQR of the two-beat means is <= 0.30
-//     ref (a regular underlying rhythm: excludes large sinus arrhythmia and much of AF). Needs
-//     RR(k+2): within the 2-beat look-ahead. On 14046 it raises V beats flagged (either adjacent
-//     interval) from 61.8 % / 69.8 % to 74.3 % / 80.0 % (offline / stream), N-N-between-N false
-//     flags unchanged at 0.46 % / 0.47 %; on 14149 (AF) flags rise from 3.7 % to 15 %.
-//
+//   * Premature-beat rule (after the L&T decision, both versions, same inputs and order). A
+//     ventricular premature beat is early against the underlying sinus cycle, often followed by a
+//     compensatory pause (S + L ~ 2 cycles). The sinus cycle is the median of the last 20
+//     intervals labelled ok (ectopic ones never enter it, so it holds through bigeminy and
+//     trigeminy, where the spread-based Th1/Th2 absorb the ectopy and the plain median sits
+//     between S and L); its irregularity is the median |difference| of consecutive ones / ref.
+//     Only where that is <= 6 % (a regular rhythm; AF is 15-25 %), S = RR(k) is premature when
+//       S <= 0.93 ref, S <= 0.965 RR(k-1) (abrupt: a gradual RSA shortening is not an ectopic;
+//       waived after a flagged interval), L >= 1.07 S and S + L >= 1.85 ref; or
+//       S <= 0.85 ref and S <= 0.90 RR(k-1) (too early for sinus rhythm, pause or not:
+//       interpolated beats, the first of a couplet).
+//     Every margin is at least 3 × the irregularity (a person with large RSA swings further).
+//     S and L are labelled ectopic. Needs RR(k+1): within the 2-beat look-ahead.
+//   * Atrial fibrillation: where that irregularity exceeds 12 %, the L&T junction test's
+//     "ectopic" label is withheld (an early beat then a late one is the rhythm itself); missed,
+//     extra, long and short labels stay.
+//   Measured (tests/dsp/test_artifacts.cpp, offline / stream): LTDB 14046 V beats flagged (either
+//   adjacent interval) 78.8 % / 82.9 % (74.3 / 80.0 % with the previous two-beat-mean rule),
+//   N-N-between-N false flags 0.58 % / 0.60 %; LTDB 14149 (AF all day) N-N-between-N flags
+//   1.11 % / 1.12 % (15.3 / 15.5 % before); rest-rri.txt 31 / 29 of 910 flagged (17 / 13).
+//   Why not 95 % of V beats: 14 % of 14046's V beats are < 5 % shorter than the interval before
+//   them, and against the median of the surrounding normal intervals 2.3 % have no adjacent
+//   interval off by > 7 % while 12 % of normal intervals are; fusion and late-coupled beats are
+//   invisible in an RR series, and the remaining misses sit in stretches of dense, mixed ectopy
+//   where no regular reference exists.
+
 // Labels are per input interval: an ectopic beat flags the two intervals around it, an extra beat
 // the two it splits, a missed beat the one interval that holds it.
 //
@@ -61,11 +75,9 @@
 // interpolation (in beat index) between the nearest good intervals on either side, re-timed as
 // previous output beat time + corrected interval; implausible → dropped (a gap in the series).
 //
-// Limits: an RR series alone cannot tell sustained bigeminy/trigeminy from a rhythm: once about
-// one beat in six is ectopic the spread estimate absorbs them (on 14046, 78 % of intervals around
-// isolated V beats are flagged, 98 % when the V beat is ≥ 15 % premature, but only ~60 % overall).
-// In atrial fibrillation (LTDB 14149 all day) about 4 % of intervals look like artifacts and are
-// flagged; HRV is not meaningful there anyway.
+// Limits: in dense, mixed ectopy the L&T spread estimates absorb the ectopic beats and no regular
+// reference is left for the premature-beat rule; in atrial fibrillation (LTDB 14149) about 1 % of
+// intervals are still flagged (mostly long pauses as `missed`); HRV is not meaningful there.
 #pragma once
 
 #include <attune/dsp/types.hpp>
@@ -110,17 +122,28 @@ struct ArtifactConfig {
     double c2 = 0.17;               // offset of the ectopic decision boundary in S12
     double min_threshold_rel = 0.07;  // Th1, Th2 ≥ this × medRR (ms/ms)
     int max_missed_split = 3;       // at most this many intervals out of one missed-beat interval
-    // Premature-beat rule (see the header comment): interval S = RR(k) with L = RR(k+1) is a
-    // premature beat and its compensatory pause when S <= (1 - premature_rel)·ref,
-    // L >= (1 + pause_rel)·S and S + L >= (2 - compensation_rel)·ref, ref the median of the
-    // two-beat means (RR(j) + RR(j+1))/2 for j in [k - reference_window, k + 1]. Both intervals
-    // are labelled ectopic (unless flagged otherwise already).
+    // Premature-beat rule (see the header comment). The sinus reference: the median of the last
+    // reference_window intervals labelled ok (at least reference_min_count of them), its
+    // irregularity the median |difference| of consecutive ones relative to it. Where that is <=
+    // regularity_rel, interval S = RR(k) is a premature beat when
+    //   S <= (1 - premature_rel)·ref, L = RR(k+1) >= (1 + pause_rel)·S and
+    //   S + L >= (2 - compensation_rel)·ref   (a compensatory pause), or
+    //   S <= (1 - early_rel)·ref and S <= (1 - early_prev_rel)·RR(k-1)   (too early for sinus
+    //   rhythm, with or without a pause: interpolated beats, the first of a couplet).
+    // S and L are then labelled ectopic (unless flagged otherwise already).
     bool premature_rule = true;
-    double premature_rel = 0.20;
-    double pause_rel = 0.10;
-    double compensation_rel = 0.20;
-    double regularity_rel = 0.30;  // ... only where the IQR of those means is <= this × ref
+    double premature_rel = 0.07;
+    double pause_rel = 0.07;
+    double compensation_rel = 0.15;
+    double early_rel = 0.15;
+    double early_prev_rel = 0.10;
+    double regularity_rel = 0.06;
+    double variability_factor = 3.0;  // each margin above is at least this × the irregularity
+    // Atrial fibrillation: where the irregularity of the ok intervals exceeds this, the L&T
+    // junction test's "ectopic" label is withheld (0 disables).
+    double af_irregularity_rel = 0.12;
     int reference_window = 20;
+    int reference_min_count = 8;
 };
 
 struct ArtifactCounts {
@@ -181,6 +204,21 @@ public:
 private:
     std::vector<double> v_;
 };
+// The sinus reference of the premature-beat rule: a ring of the last intervals labelled ok.
+class SinusReference {
+public:
+    void reset(std::size_t capacity);  // allocates; then push/evaluate never do
+    void clear() noexcept { head_ = size_ = 0; }
+    void push(double rr_ms);
+    // Median of the ring (ms) and the median |difference| of consecutive entries / that median.
+    // False with fewer than min_count entries.
+    bool evaluate(std::size_t min_count, double& ref_ms, double& irregularity) const;
+
+private:
+    std::vector<double> v_;
+    mutable std::vector<double> scratch_;
+    std::size_t head_ = 0, size_ = 0;
+};
 }  // namespace detail
 
 // Real-time version. push() one beat at a time; it returns the intervals whose label has become
@@ -201,7 +239,7 @@ private:
 //     first of the next two intervals within Th2 of medRR (else medRR itself), because the labels
 //     of later intervals are not known yet.
 // Labels agree with the offline function on 100 % of a synthetic series with sparse artifacts and
-// on 96.5 % of LTDB 14046 (dense ectopy), where the streaming version flags more: when a run of
+// on 97.7 % of LTDB 14046 (dense ectopy), where the streaming version flags more: when a run of
 // ectopy starts, its trailing window still holds the normal beats before it.
 //
 // Memory is fixed at construction (rings of a power of two ≥ threshold_window + median_window + 16
@@ -252,7 +290,7 @@ private:
     std::vector<double> rr_, t_, amp_, d_, th1_, m_, med_, th2_, absd_, absm_;
     std::vector<IntervalClass> cls_;
     std::vector<std::uint8_t> break_, candidate_, consumed_, forced_;
-    std::vector<double> pm_scratch_;
+    detail::SinusReference sinus_;
     detail::SortedWindow win_d_, win_m_;
     std::vector<double> med_scratch_;
     std::int64_t n_ = 0;            // plausible intervals received
