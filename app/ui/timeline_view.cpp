@@ -54,7 +54,9 @@ void DrawTimeline(AppState& app, double /*now_s*/) {
     const double length_s = session ? session->pacer().pattern().length_s : app.pattern.length_s;
     const auto rec = session ? session->recovery_start_s() : std::nullopt;
     // The bar spans the planned session (pattern length plus a little recovery) or what has run.
-    double span = std::max({t_now * 1.05, length_s > 0.0 ? length_s + 60.0 : 0.0, core::LiveSession::kBaselineS * 2.0});
+    // Recovery is given two minutes on the bar until it has run longer.
+    const double planned_end = rec ? *rec + 120.0 : (length_s > 0.0 ? length_s + 120.0 : 0.0);
+    const double span = std::max({t_now * 1.05, planned_end, core::LiveSession::kBaselineS * 2.0});
     auto X = [&](double t) { return p.x + static_cast<float>(std::clamp(t / span, 0.0, 1.0)) * w; };
     const double base_end = core::LiveSession::kBaselineS;
     const double practice_end = rec ? *rec : (length_s > 0.0 ? std::max(length_s, base_end) : span);
