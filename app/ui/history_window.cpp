@@ -210,7 +210,8 @@ void DrawHistory(AppState& app, double /*now_s*/) {
                 ImGui::SetTooltip("%s\n%s%s%s", r.id.c_str(), r.folder.string().c_str(), r.note.empty() ? "" : "\n\n",
                                   r.note.c_str());
             ImGui::TableNextColumn(); ImGui::TextUnformatted(r.preset.c_str());
-            ImGui::TableNextColumn(); ImGui::TextUnformatted(Duration(r.duration_s).c_str());
+            ImGui::TableNextColumn();  // a session being recorded has no summary yet
+            ImGui::TextUnformatted(r.status == "recording" ? "-" : Duration(r.duration_s).c_str());
             ImGui::TableNextColumn(); ImGui::TextUnformatted(Opt(r.hr_mean_bpm, "%.1f").c_str());
             ImGui::TableNextColumn(); ImGui::TextUnformatted(Opt(r.rmssd_ms, "%.1f").c_str());
             ImGui::TableNextColumn(); ImGui::TextUnformatted(Opt(r.coherence_mean, "%.2f").c_str());
