@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "attune/devices/formats.hpp"
+
 namespace attune::core {
 
 namespace {
@@ -12,6 +14,7 @@ constexpr double kRateChangeTolerance = 0.05;
 
 HeartPipeline::HeartPipeline(PipelineConfig config)
     : m_config(config),
+      m_base(config),
       m_rolling(config.rolling_window_s),
       m_spectrum(config.spectrum_window_s, 1.0) {
     m_new_raw.reserve(64);
@@ -41,9 +44,28 @@ void HeartPipeline::Process(const devices::DeviceEvent& e, double sample_rate_hz
             m_ppg.reset();
             m_ecg.reset();
             break;
+        case devices::EventKind::Format:
+            OnFormat(e);
+            break;
         case devices::EventKind::Status:
             break;
     }
+}
+
+void HeartPipeline::OnFormat(const devices::DeviceEvent& e) {
+    if (!m_config.follow_format) return;
+    const auto format = devices::FormatFromId(e.text);
+    SignalKind signal = m_base.signal;
+    dsp::PpgDetector::Polarity polarity = m_base.polarity;
+    if (format) {
+        signal = *format == devices::SensorFormat::Ad8232 ? SignalKind::Ecg : SignalKind::Ppg;
+        if (e.value > 0.5 && polarity == dsp::PpgDetector::Polarity::Auto) polarity = dsp::PpgDetector::Polarity::Inverted;
+    }
+    if (signal == m_config.signal && polarity == m_config.polarity) return;
+    m_config.signal = signal;
+    m_config.polarity = polarity;
+    m_ppg.reset();  // rebuilt for the new kind at the next sample
+    m_ecg.reset();
 }
 
 void HeartPipeline::OnSample(double t_s, double value, double sample_rate_hz) {
