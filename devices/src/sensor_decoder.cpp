@@ -144,7 +144,10 @@ void SensorDecoder::HandleLine(const FramedLine& line, double t_s, std::vector<D
     if (line.first) {  // probably cut: the Arduino IDE drops it too
         ++m_stats.unparsed_lines;
         NoteUnparsed(line.text, line.garbled);
-        if (!line.garbled) AnswerPrompt(line.text, t_s, out);
+        if (!line.garbled) {
+            AnswerPrompt(line.text, t_s, out);
+            m_detector.NoteText(line.text);
+        }
         return;
     }
     if (line.garbled) {

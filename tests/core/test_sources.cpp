@@ -29,7 +29,7 @@ bool NoPath(const std::string&) { return false; }
 
 }  // namespace
 
-TEST_CASE("--source with and without @BAUD: only a given baud turns the baud search off", "[sources]") {
+TEST_CASE("source specs with and without @BAUD: only a given baud turns the baud search off", "[sources]") {
     std::string err;
     auto a = ParseSourceSpec("serial:/dev/ttyACM0", err);
     REQUIRE(a);

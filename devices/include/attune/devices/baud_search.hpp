@@ -21,8 +21,10 @@
 namespace attune::devices {
 
 // The order to try: the common sketch rates first (PROTOCOLS.md), then the rarer ones.
+// 250000 (PulseSensor two-sensor examples) is missing: it is not a standard termios rate and
+// both transports refuse it for now (IsStandardBaud); a termios2/BOTHER path would add it.
 inline const std::vector<int>& DefaultBaudCandidates() {
-    static const std::vector<int> rates = {115200, 9600, 57600, 250000, 230400, 38400, 19200, 500000, 4800};
+    static const std::vector<int> rates = {115200, 9600, 57600, 230400, 38400, 19200, 500000, 4800};
     return rates;
 }
 
