@@ -26,6 +26,12 @@ void StartSession(AppState& app, double now_s) {
     so.spec = app.source_spec;
     so.sim = app.sim_params;
     so.capture_path = app.capture_path;
+    so.remembered = app.settings.last_device;
+    // A port the user chose (here or with --source serial:/tty:) is remembered for `auto`.
+    if (app.source_spec.kind == core::SourceSpec::Kind::Serial || app.source_spec.kind == core::SourceSpec::Kind::Tty) {
+        if (app.ports.empty()) app.ports = devices::RankPorts(devices::EnumeratePorts().ports);
+        if (auto d = core::DeviceToRemember(app.source_spec, app.ports)) app.settings.last_device = *d;
+    }
     const auto clock = app.app_clock;
     so.clock = [clock, now_s] { return clock ? clock() - now_s : 0.0; };
     app.made_source = core::MakeSource(so);
@@ -200,11 +206,16 @@ void DrawControls(AppState& app, double now_s) {
         for (const auto& p : app.ports) {
             const std::string label = p.info.name + "  " + p.hint;
             if (ImGui::Selectable(label.c_str(), app.source_spec.path == p.info.name)) {
+                app.source_spec = core::SourceSpec{};
                 app.source_spec.kind = core::SourceSpec::Kind::Serial;
                 app.source_spec.path = p.info.name;
                 StartSession(app, now_s);
+                SaveSettingsReport(app);  // remember the device now, not only at exit
             }
         }
+        if (app.settings.last_device)
+            ImGui::TextDisabled("Remembered: %s %s", app.settings.last_device->path.c_str(),
+                                app.settings.last_device->description.c_str());
         if (session) {
             const auto* dec = app.made_source.decoder;
             if (dec && !app.made_source.threaded) {
@@ -217,7 +228,7 @@ void DrawControls(AppState& app, double now_s) {
             } else if (app.made_source.threaded) {
                 const auto& c = app.made_source.threaded->Counters();
                 ImGui::Text("%llu bytes, %u reconnects", static_cast<unsigned long long>(c.bytes.load()), c.reconnects.load());
-                ImGui::Text("Baud %d, %.0f samples/s", app.made_source.baud, session->source().SampleRateHz());
+                ImGui::Text("Baud %d, %.0f samples/s", app.made_source.CurrentBaud(), session->source().SampleRateHz());
             }
             if (!session->last_status().empty()) ImGui::TextWrapped("%s", session->last_status().c_str());
         }

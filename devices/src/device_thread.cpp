@@ -145,6 +145,7 @@ void DeviceThread::ApplyRequests(Transport& t) {
     if (baud > 0) {
         const std::string err = t.SetBaud(baud);
         if (err.empty()) {
+            m_counters.baud.store(t.Baud(), std::memory_order_relaxed);
             SetDescribe(t.Describe());
             PushStatus(m_cfg.clock(), "baud " + std::to_string(baud) + ": " + t.Describe());
         } else {
@@ -180,6 +181,41 @@ void DeviceThread::Run() {
     double lost_at = 0.0;
     std::string last_open_error;
     bool quiet_warned = false;
+    BaudSearch search(m_cfg.baud_search);
+    bool search_cycle_warned = false;
+
+    // Baud search step: called after each read (data or not), with the time of that read.
+    auto step_search = [&](Transport& t, double now) {
+        if (!search.enabled() || search.done()) return;
+        const ByteDecoder::Verdict v = decoder.LinkVerdict();
+        const int next = search.Update(v == ByteDecoder::Verdict::Understood, v == ByteDecoder::Verdict::Garbage, now);
+        if (search.done()) {
+            if (search.tries() > 0) PushStatus(now, "reading at " + std::to_string(t.Baud()) + " baud", t.Baud());
+            return;
+        }
+        if (next <= 0) return;
+        const int from = t.Baud();
+        if (std::string err = t.SetBaud(next); !err.empty()) {
+            PushStatus(now, "cannot change baud: " + err + " (skipping that rate)");
+            search.Drop(next);
+            search.Begin(from, now);
+            return;
+        }
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_baud_override = next;
+        }
+        decoder.Reset();  // partial lines and the garbage verdict belong to the old rate
+        search.Begin(next, now);
+        m_counters.baud.store(t.Baud(), std::memory_order_relaxed);
+        m_counters.baud_changes.fetch_add(1, std::memory_order_relaxed);
+        SetDescribe(t.Describe());
+        PushStatus(now, "no readable text at " + std::to_string(from) + " baud: trying " + std::to_string(next), next);
+        if (search.cycled() && !search_cycle_warned) {
+            search_cycle_warned = true;
+            PushStatus(now, "no baud rate gave readable text yet: check the sketch's Serial.begin() rate, the board and the cable (still trying)");
+        }
+    };
 
     while (!m_stop.load(std::memory_order_relaxed)) {
         // ---- (re)open ---------------------------------------------------------------------
@@ -234,6 +270,8 @@ void DeviceThread::Run() {
                 PushStatus(now, std::move(text), lost_at);
             }
             m_counters.last_data_t_s.store(now, std::memory_order_relaxed);
+            m_counters.baud.store(transport->Baud(), std::memory_order_relaxed);
+            search.Begin(transport->Baud(), now);
             quiet_warned = false;
             SetState(DeviceState::Open);
             continue;
@@ -266,9 +304,17 @@ void DeviceThread::Run() {
                 for (DeviceEvent& e : decoded) Push(std::move(e));
                 decoded.clear();
                 quiet_warned = false;
+                if (std::string reply = decoder.TakeReply(); !reply.empty()) {
+                    // "Press any key": the sketch waits in setup() until a byte arrives.
+                    // The decoder already said so in a Status event; only a failure is news.
+                    if (std::string err = transport->Write(reply); !err.empty())
+                        PushStatus(t, "cannot answer the sketch's prompt: " + err);
+                }
+                step_search(*transport, t);
                 break;
             }
             case ReadStatus::Timeout: {
+                if (search.enabled() && !search.done()) step_search(*transport, clock());
                 if (m_cfg.quiet_warning_s > 0.0 && !quiet_warned) {
                     const double now = clock();
                     const double last = m_counters.last_data_t_s.load(std::memory_order_relaxed);

@@ -207,13 +207,17 @@ void FormatDetector::TryLock(double t_s, LineVerdict& v) {
         const bool has_header = m_header.count > 0;
         NumericRows empty;
         empty.columns = columns;
-        f = ResolveNumericFormat(m_rows.columns == columns ? m_rows : empty, SawBangRecently(),
+        f = ResolveNumericFormat(m_rows.columns == columns ? m_rows : empty, SawBangRecently() || m_ecg_banner,
                                  has_header ? &m_header : nullptr);
     } else {
         f = static_cast<SensorFormat>(best);
     }
     LockOnto(f, columns);
     v.locked_now = true;
+}
+
+void FormatDetector::NoteText(std::string_view line) {
+    if (IsEcgBanner(line)) m_ecg_banner = true;
 }
 
 void FormatDetector::ObserveGarbled(double t_s) {
@@ -235,7 +239,10 @@ LineVerdict FormatDetector::Observe(std::string_view line, double t_s, Tokens& t
     ++m_lines;
 
     if (g.kind == LineKind::Header) m_header.Set(tokens);
-    if (g.kind == LineKind::Banner || g.kind == LineKind::Header) ++m_banner_lines;
+    if (g.kind == LineKind::Banner || g.kind == LineKind::Header) {
+        ++m_banner_lines;
+        NoteText(line);
+    }
     if (g.kind == LineKind::Bang) {
         m_any_bang = true;
         m_last_bang_line = m_lines;

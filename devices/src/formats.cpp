@@ -443,6 +443,8 @@ void Tokenize(std::string_view s, Tokens& out) {
 
 bool IsKeyPrompt(std::string_view line) { return ContainsNoCase(line, "any key"); }
 
+bool IsEcgBanner(std::string_view line) { return ContainsNoCase(line, "ad8232") || ContainsNoCase(line, "ecg"); }
+
 LineGuess ClassifyLine(std::string_view raw, Tokens& t) {
     LineGuess g;
     const std::string_view s = Trim(raw);

@@ -45,6 +45,42 @@ void SensorDecoder::Configure(const DecoderConfig& config) {
     OnFormatChange();
 }
 
+void SensorDecoder::StartEpoch() {
+    m_epoch = m_framer.stats();
+    m_epoch_lines = m_stats.lines;
+    m_epoch_garbled = m_stats.garbled_lines;
+}
+
+std::string SensorDecoder::TakeReply() {
+    std::string r;
+    r.swap(m_reply);
+    m_reply.reserve(8);
+    return r;
+}
+
+ByteDecoder::Verdict SensorDecoder::LinkVerdict() const {
+    if (m_detector.locked()) return Verdict::Understood;
+    const FramerStats& f = m_framer.stats();
+    const std::uint64_t bytes = f.bytes - m_epoch.bytes;
+    if (bytes < 64) return Verdict::Undecided;
+    const std::uint64_t bad = f.unprintable_bytes - m_epoch.unprintable_bytes;
+    if (bad * 5 > bytes) return Verdict::Garbage;
+    if (bytes >= 512 && f.line_ends - m_epoch.line_ends <= 1) return Verdict::Garbage;
+    const std::uint64_t lines = m_stats.lines - m_epoch_lines, garbled = m_stats.garbled_lines - m_epoch_garbled;
+    if (lines >= 4 && garbled * 2 > lines) return Verdict::Garbage;
+    return Verdict::Undecided;
+}
+
+void SensorDecoder::AnnounceFormat(double t_s, std::vector<DeviceEvent>& out) {
+    const SensorFormat f = m_detector.locked() ? m_detector.format() : SensorFormat::Unknown;
+    const bool inv = f != SensorFormat::Unknown && m_stats.inverted;
+    if (f == m_announced_format && inv == m_announced_inverted) return;
+    m_announced_format = f;
+    m_announced_inverted = inv;
+    out.push_back({EventKind::Format, t_s, inv ? 1.0 : 0.0,
+                   f == SensorFormat::Unknown ? std::string() : std::string(FormatId(f))});
+}
+
 void SensorDecoder::Reset() {
     m_framer.Reset();
     m_clock.Reset();
@@ -52,6 +88,7 @@ void SensorDecoder::Reset() {
     m_opened = false;
     m_prev_beat_flag = false;
     m_reply.clear();
+    StartEpoch();
 }
 
 void SensorDecoder::OnFormatChange() {
@@ -107,7 +144,10 @@ void SensorDecoder::HandleLine(const FramedLine& line, double t_s, std::vector<D
     if (line.first) {  // probably cut: the Arduino IDE drops it too
         ++m_stats.unparsed_lines;
         NoteUnparsed(line.text, line.garbled);
-        if (!line.garbled) AnswerPrompt(line.text, t_s, out);
+        if (!line.garbled) {
+            AnswerPrompt(line.text, t_s, out);
+            m_detector.NoteText(line.text);
+        }
         return;
     }
     if (line.garbled) {
@@ -127,6 +167,7 @@ void SensorDecoder::HandleLine(const FramedLine& line, double t_s, std::vector<D
         if (v.unlocked_now || v.locked_now) m_clock.Reset();
         OnFormatChange();
     }
+    AnnounceFormat(t_s, out);  // cheap when nothing changed; also catches Configure()
     if (v.guess.kind == LineKind::Banner) AnswerPrompt(line.text, t_s, out);
     if (!v.fits) {
         if (!m_detector.locked() && v.guess.kind != LineKind::Banner && v.guess.kind != LineKind::Header) {
@@ -249,7 +290,10 @@ void SensorDecoder::Emit(const LineData& d, double t_s, std::vector<DeviceEvent>
     if (d.has_sample) {
         const double stamp = d.has_device_time ? m_clock.StampDevice(d.device_time_s, t_s) : m_clock.Stamp(t_s);
         m_stats.leads_off = false;
-        if (m_config.polarity == Polarity::Auto && d.inverted) m_stats.inverted = true;
+        if (m_config.polarity == Polarity::Auto && d.inverted && !m_stats.inverted) {
+            m_stats.inverted = true;
+            AnnounceFormat(t_s, out);
+        }
         out.push_back({EventKind::Sample, stamp, d.sample, {}});
         ++m_stats.samples;
         if (d.beat_flag && !m_prev_beat_flag) {

@@ -178,6 +178,7 @@ std::string SerialTransport::SetBaud(int baud) {
     if (m_port != nullptr) {
         const sp_return rc = sp_set_baudrate(m_port, baud);
         if (rc != SP_OK) return "cannot set baud " + std::to_string(baud) + ": " + SpError(rc);
+        (void)sp_flush(m_port, SP_BUF_INPUT);  // bytes received at the old rate are noise
     }
     m_baud = baud;
     return {};

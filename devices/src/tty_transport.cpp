@@ -181,6 +181,7 @@ std::string TtyTransport::SetBaud(int baud) {
             m_baud = old;
             return err;
         }
+        ::tcflush(m_fd, TCIFLUSH);  // bytes received at the old rate are noise
     }
     return {};
 }

@@ -746,3 +746,66 @@ TEST_CASE("decoder: no allocation per line in steady state, millions of lines pe
     CHECK(vis > 1e5);
 #endif
 }
+
+TEST_CASE("decoder: an AD8232 banner makes a one-number stream ECG before any '!', and the format is announced", "[decoder]") {
+    for (const bool banner_first : {true, false}) {
+        // The board resets when the port opens: the banner may be the (dropped) first line.
+        std::vector<std::string> lines;
+        if (!banner_first) lines.push_back("37\r\n");  // the tail of a line printed before the reset
+        lines.push_back("# Attune AD8232 250 Hz\r\n");
+        for (int i = 0; i < 1500; ++i) lines.push_back(NumberLine(Wave(i)));
+        SensorDecoder dec;
+        const auto ev = Decode(dec, Timed(lines, 250.0));
+        INFO("banner first: " << banner_first);
+        CHECK(dec.format() == SensorFormat::Ad8232);
+        const auto formats = Of(ev, EventKind::Format);
+        REQUIRE(formats.size() == 1);
+        CHECK(formats[0].text == "ad8232");
+        CHECK(formats[0].value == 0.0);  // an ECG is not inverted
+        // Announced before the first sample it applies to.
+        const auto first_sample = std::find_if(ev.begin(), ev.end(), [](const DeviceEvent& e) { return e.kind == EventKind::Sample; });
+        const auto format_at = std::find_if(ev.begin(), ev.end(), [](const DeviceEvent& e) { return e.kind == EventKind::Format; });
+        CHECK(format_at < first_sample);
+    }
+    // Without the banner the same numbers are a plain ADC stream (PulseSensor bare or AD8232).
+    std::vector<std::string> plain = {"\r\n"};
+    for (int i = 0; i < 1500; ++i) plain.push_back(NumberLine(Wave(i)));
+    SensorDecoder dec;
+    Decode(dec, Timed(plain, 250.0));
+    CHECK(dec.format() == SensorFormat::SingleAdc);
+}
+
+TEST_CASE("decoder: MAX3010x lines announce an inverted waveform, and the verdict for the baud search", "[decoder][baud]") {
+    std::vector<std::string> lines = {"\r\n"};
+    for (int i = 0; i < 400; ++i) lines.push_back(MaxHeartRateLine(120000 - Wave(i, 0, 300), 71.5, 70));
+    SensorDecoder dec;
+    CHECK(dec.LinkVerdict() == ByteDecoder::Verdict::Undecided);  // nothing yet
+    const auto ev = Decode(dec, Timed(lines, 100.0));
+    const auto formats = Of(ev, EventKind::Format);
+    REQUIRE(formats.size() == 1);
+    CHECK(formats[0].text == "max3010x-heart-rate");
+    CHECK(formats[0].value == 1.0);
+    CHECK(dec.LinkVerdict() == ByteDecoder::Verdict::Understood);
+
+    // Noise (a wrong baud rate): Garbage; after Reset() the verdict starts afresh.
+    SensorDecoder noisy;
+    std::mt19937 rng(4);
+    std::string junk;
+    for (int i = 0; i < 600; ++i) junk.push_back(static_cast<char>(0x80 + rng() % 0x80));
+    std::vector<DeviceEvent> out;
+    noisy.Feed(reinterpret_cast<const std::uint8_t*>(junk.data()), junk.size(), 0.1, out);
+    CHECK(noisy.LinkVerdict() == ByteDecoder::Verdict::Garbage);
+    noisy.Reset();
+    CHECK(noisy.LinkVerdict() == ByteDecoder::Verdict::Undecided);
+    const std::string clean = "Hello from the sketch\r\nstarting up\r\nstill starting\r\n";
+    noisy.Feed(reinterpret_cast<const std::uint8_t*>(clean.data()), clean.size(), 0.2, out);
+    CHECK(noisy.LinkVerdict() == ByteDecoder::Verdict::Undecided);  // clean text: wait, do not switch
+
+    // The "press any key" reply is handed over once.
+    SensorDecoder prompt;
+    std::string banner = "\r\n";
+    banner += MaxSpo2PromptLine();
+    prompt.Feed(reinterpret_cast<const std::uint8_t*>(banner.data()), banner.size(), 0.1, out);
+    CHECK(prompt.TakeReply() == "\n");
+    CHECK(prompt.TakeReply().empty());
+}

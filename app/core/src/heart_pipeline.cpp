@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "attune/devices/formats.hpp"
+
 namespace attune::core {
 
 namespace {
@@ -12,11 +14,13 @@ constexpr double kRateChangeTolerance = 0.05;
 
 HeartPipeline::HeartPipeline(PipelineConfig config)
     : m_config(config),
+      m_base(config),
       m_rolling(config.rolling_window_s),
       m_spectrum(config.spectrum_window_s, 1.0) {
     m_new_raw.reserve(64);
     m_new_classified.reserve(64);
     m_new_breaths.reserve(16);
+    m_stamps.assign(kStampRing, 0.0);
 }
 
 std::string HeartPipeline::BeatSourceDescription() const {
@@ -41,9 +45,28 @@ void HeartPipeline::Process(const devices::DeviceEvent& e, double sample_rate_hz
             m_ppg.reset();
             m_ecg.reset();
             break;
+        case devices::EventKind::Format:
+            OnFormat(e);
+            break;
         case devices::EventKind::Status:
             break;
     }
+}
+
+void HeartPipeline::OnFormat(const devices::DeviceEvent& e) {
+    if (!m_config.follow_format) return;
+    const auto format = devices::FormatFromId(e.text);
+    SignalKind signal = m_base.signal;
+    dsp::PpgDetector::Polarity polarity = m_base.polarity;
+    if (format) {
+        signal = *format == devices::SensorFormat::Ad8232 ? SignalKind::Ecg : SignalKind::Ppg;
+        if (e.value > 0.5 && polarity == dsp::PpgDetector::Polarity::Auto) polarity = dsp::PpgDetector::Polarity::Inverted;
+    }
+    if (signal == m_config.signal && polarity == m_config.polarity) return;
+    m_config.signal = signal;
+    m_config.polarity = polarity;
+    m_ppg.reset();  // rebuilt for the new kind at the next sample
+    m_ecg.reset();
 }
 
 void HeartPipeline::OnSample(double t_s, double value, double sample_rate_hz) {
@@ -55,6 +78,7 @@ void HeartPipeline::OnSample(double t_s, double value, double sample_rate_hz) {
         m_detector_rate_hz = sample_rate_hz;
         m_detector_t0_s = t_s;
         m_last_detector_beat_s = -1.0;
+        m_detector_samples = 0;
         if (m_config.signal == SignalKind::Ecg) {
             dsp::EcgDetector::Params p;
             p.sample_rate_hz = std::clamp(sample_rate_hz, 100.0, 1000.0);
@@ -73,16 +97,27 @@ void HeartPipeline::OnSample(double t_s, double value, double sample_rate_hz) {
     }
     m_metrics.sample_rate_hz = m_detector_rate_hz;
 
+    m_stamps[static_cast<std::size_t>(m_detector_samples) & (kStampRing - 1)] = t_s;
+    ++m_detector_samples;
     std::optional<dsp::Beat> beat = m_config.signal == SignalKind::Ecg ? m_ecg->process(value) : m_ppg->process(value);
     if (auto report = m_quality->process(value)) {
         report->t_s += m_detector_t0_s;
         m_metrics.quality = report;
     }
     if (!beat) return;
-    const double beat_t_s = m_detector_t0_s + beat->t_s;
+    // The interval: sample count / rate on the detector's own time line (exact in sensor time,
+    // also across a burst after a host stall). The beat's session time: the stamp of its sample
+    // (the sample clock's anchor and measured rate), so a slightly wrong rate estimate does not
+    // make beat times drift away from the session clock; t0 + index / rate when the sample has
+    // left the ring.
+    const double detector_t_s = m_detector_t0_s + beat->t_s;
+    double beat_t_s = detector_t_s;
+    const auto index = static_cast<std::int64_t>(std::llround(beat->t_s * m_detector_rate_hz));
+    if (index >= 0 && index < m_detector_samples && m_detector_samples - index <= static_cast<std::int64_t>(kStampRing))
+        beat_t_s = m_stamps[static_cast<std::size_t>(index) & (kStampRing - 1)];
     m_quality->notify_beat(beat->t_s);
-    const double ibi_ms = m_last_detector_beat_s >= 0.0 ? (beat_t_s - m_last_detector_beat_s) * 1000.0 : 0.0;
-    m_last_detector_beat_s = beat_t_s;
+    const double ibi_ms = m_last_detector_beat_s >= 0.0 ? (detector_t_s - m_last_detector_beat_s) * 1000.0 : 0.0;
+    m_last_detector_beat_s = detector_t_s;
     const bool sensor_active = m_config.beat_source == BeatSourceMode::Sensor ||
                                (m_config.beat_source == BeatSourceMode::Auto && beat_t_s - m_last_sensor_beat_s < kSensorBeatFreshS);
     if (!sensor_active) OnBeat(beat_t_s, ibi_ms, false);

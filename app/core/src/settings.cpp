@@ -1,5 +1,7 @@
 #include "attune/core/settings.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "attune/core/fs_util.hpp"
@@ -39,6 +41,24 @@ SettingsLoad LoadSettings(const std::filesystem::path& config_dir) {
             s.coherence_high = hi;
         }
     }
+    if (j.contains("last_device") && j["last_device"].is_object()) {
+        const auto& d = j["last_device"];
+        RememberedDevice r;
+        auto str = [&](const char* k, std::string& out) {
+            if (d.contains(k) && d[k].is_string()) out = d[k].get<std::string>();
+        };
+        auto num = [&](const char* k, int& out, int lo, int hi) {
+            if (d.contains(k) && d[k].is_number_integer()) out = std::clamp(d[k].get<int>(), lo, hi);
+        };
+        str("kind", r.kind);
+        str("path", r.path);
+        str("serial_number", r.serial_number);
+        str("description", r.description);
+        num("baud", r.baud, 0, 4000000);
+        num("usb_vid", r.usb_vid, -1, 0xFFFF);
+        num("usb_pid", r.usb_pid, -1, 0xFFFF);
+        if (!r.path.empty() && (r.kind == "serial" || r.kind == "tty")) s.last_device = r;
+    }
     if (j.contains("custom_pattern")) {
         std::string perr;
         s.custom_pattern = PatternFromJson(j["custom_pattern"], perr);
@@ -56,6 +76,11 @@ std::string SaveSettings(const std::filesystem::path& config_dir, const Settings
     j["coherence_medium"] = s.coherence_medium;
     j["coherence_high"] = s.coherence_high;
     if (s.custom_pattern) j["custom_pattern"] = PatternToJson(*s.custom_pattern);
+    if (s.last_device) {
+        const RememberedDevice& d = *s.last_device;
+        j["last_device"] = {{"kind", d.kind}, {"path", d.path}, {"baud", d.baud}, {"usb_vid", d.usb_vid},
+                            {"usb_pid", d.usb_pid}, {"serial_number", d.serial_number}, {"description", d.description}};
+    }
     return WriteFileAtomic(config_dir / "settings.json", j.dump(2) + "\n");
 }
 

@@ -1,6 +1,7 @@
 #include "attune/core/sources.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "attune/devices/formats.hpp"
 #include "attune/devices/replay_transport.hpp"
@@ -55,6 +56,7 @@ std::optional<SourceSpec> ParseSourceSpec(const std::string& text, std::string& 
                 return std::nullopt;
             }
             spec.baud = static_cast<int>(number);
+            spec.baud_given = true;
         }
     } else if (kind == "replay") {
         spec.kind = SourceSpec::Kind::Replay;
@@ -74,24 +76,114 @@ std::optional<SourceSpec> ParseSourceSpec(const std::string& text, std::string& 
 
 bool IsLikelySensorPort(const devices::RankedPort& port) { return port.score >= 80; }
 
+namespace {
+
+std::string Resolved(const std::string& path) {
+    std::error_code ec;
+    const auto p = std::filesystem::canonical(path, ec);
+    return ec ? path : p.string();
+}
+
+}  // namespace
+
+AutoChoice ChooseAutoSource(const std::vector<devices::RankedPort>& ports, const std::optional<RememberedDevice>& last,
+                            const std::function<bool(const std::string&)>& path_exists) {
+    AutoChoice c;
+    if (last && !last->path.empty()) {
+        const RememberedDevice& d = *last;
+        const devices::RankedPort* hit = nullptr;
+        if (d.usb_vid >= 0 && d.usb_pid >= 0) {
+            std::vector<const devices::RankedPort*> same_id;
+            for (const auto& p : ports)
+                if (p.info.usb_vid == d.usb_vid && p.info.usb_pid == d.usb_pid) same_id.push_back(&p);
+            for (const auto* p : same_id)
+                if (!d.serial_number.empty() && p->info.serial_number == d.serial_number) hit = p;
+            if (!hit && d.serial_number.empty()) {
+                for (const auto* p : same_id)
+                    if (p->info.name == d.path) hit = p;
+                if (!hit && same_id.size() == 1) hit = same_id.front();
+            }
+        } else if (d.kind == "serial") {
+            for (const auto& p : ports)
+                if (p.info.name == d.path) hit = &p;
+        }
+        if (hit) {
+            c.spec.kind = d.kind == "tty" ? SourceSpec::Kind::Tty : SourceSpec::Kind::Serial;
+            c.spec.path = hit->info.name;
+            if (d.baud > 0) {
+                c.spec.baud = d.baud;
+                c.spec.baud_given = true;
+            }
+            c.remembered = true;
+            c.note = "using the last sensor, " + hit->info.name + (hit->hint.empty() ? "" : " (" + hit->hint + ")");
+            return c;
+        }
+        if (d.kind == "tty" && d.usb_vid < 0 && path_exists && path_exists(d.path)) {
+            c.spec.kind = SourceSpec::Kind::Tty;
+            c.spec.path = d.path;
+            if (d.baud > 0) {
+                c.spec.baud = d.baud;
+                c.spec.baud_given = true;
+            }
+            c.remembered = true;
+            c.note = "using the last sensor, " + d.path;
+            return c;
+        }
+    }
+    std::vector<const devices::RankedPort*> likely;
+    for (const auto& p : ports)
+        if (IsLikelySensorPort(p)) likely.push_back(&p);
+    if (likely.size() == 1) {
+        c.spec.kind = SourceSpec::Kind::Serial;
+        c.spec.path = likely.front()->info.name;
+        c.note = "found a sensor on " + c.spec.path + " (" + likely.front()->hint + ")";
+    } else {
+        c.spec.kind = SourceSpec::Kind::Sim;
+        c.note = likely.empty() ? "no sensor found: simulated heart"
+                                : std::to_string(likely.size()) + " possible sensors: choose one; simulated heart meanwhile";
+    }
+    return c;
+}
+
+std::optional<RememberedDevice> DeviceToRemember(const SourceSpec& spec, const std::vector<devices::RankedPort>& ports) {
+    if ((spec.kind != SourceSpec::Kind::Serial && spec.kind != SourceSpec::Kind::Tty) || spec.path.empty()) return std::nullopt;
+    RememberedDevice d;
+    d.kind = spec.kind == SourceSpec::Kind::Tty ? "tty" : "serial";
+    d.path = spec.path;
+    d.baud = spec.baud_given ? spec.baud : 0;
+    const std::string real = Resolved(spec.path);
+    for (const auto& p : ports) {
+        if (p.info.name != spec.path && Resolved(p.info.name) != real) continue;
+        d.usb_vid = p.info.usb_vid;
+        d.usb_pid = p.info.usb_pid;
+        d.serial_number = p.info.serial_number;
+        d.description = p.hint.empty() ? p.info.description : p.hint;
+        break;
+    }
+    return d;
+}
+
+int MadeSource::CurrentBaud() const {
+    if (threaded) {
+        const int b = threaded->Counters().baud.load(std::memory_order_relaxed);
+        if (b > 0 && baud > 0) return b;
+    }
+    return baud;
+}
+
 MadeSource MakeSource(const SourceOptions& o) {
     MadeSource made;
     SourceSpec spec = o.spec;
     if (spec.kind == SourceSpec::Kind::Auto) {
         const auto list = devices::EnumeratePorts();
-        std::vector<devices::RankedPort> likely;
-        for (const auto& p : devices::RankPorts(list.ports))
-            if (IsLikelySensorPort(p)) likely.push_back(p);
-        if (likely.size() == 1) {
-            spec.kind = SourceSpec::Kind::Serial;
-            spec.path = likely.front().info.name;
-            made.note = "found a sensor on " + spec.path + " (" + likely.front().hint + ")";
-        } else {
-            spec.kind = SourceSpec::Kind::Sim;
-            made.note = likely.empty() ? "no sensor found: simulated heart"
-                                       : std::to_string(likely.size()) + " possible sensors: choose one; simulated heart meanwhile";
-        }
+        AutoChoice c = ChooseAutoSource(devices::RankPorts(list.ports), o.remembered, [](const std::string& p) {
+            std::error_code ec;
+            return std::filesystem::exists(p, ec);
+        });
+        spec = c.spec;
+        made.note = c.note;
     }
+    made.resolved = spec;
     if (spec.kind == SourceSpec::Kind::Sim) {
         auto sim = std::make_unique<devices::SimulatedPulseSensor>(o.sim);
         made.decoder = &sim->decoder();
@@ -122,6 +214,8 @@ MadeSource MakeSource(const SourceOptions& o) {
     cfg.decoder = std::move(decoder);
     cfg.clock = o.clock;
     cfg.capture_path = o.capture_path;
+    if ((spec.kind == SourceSpec::Kind::Serial || spec.kind == SourceSpec::Kind::Tty) && !spec.baud_given)
+        cfg.baud_search.rates = devices::DefaultBaudCandidates();
     auto threaded = std::make_unique<devices::ThreadedSource>(std::move(cfg));
     made.threaded = threaded.get();
     made.source = std::move(threaded);
@@ -130,7 +224,7 @@ MadeSource MakeSource(const SourceOptions& o) {
 
 SourceReport ReportSource(const MadeSource& made) {
     SourceReport r;
-    r.baud = made.baud;
+    r.baud = made.CurrentBaud();
     if (made.decoder) {
         const auto& s = made.decoder->stats();
         r.format = devices::FormatId(s.format);

@@ -19,6 +19,15 @@
 //   "dropped N events: the reader is not keeping up"           value = N
 //   "decoder error: ..."                                       the decoder threw; it is Reset()
 //                                                              and reading goes on
+//   "no readable text at 115200 baud: trying 9600"             value = the new baud (search)
+//   "reading at 9600 baud"                                     value = baud; the search found it
+//   "cannot answer the sketch's prompt: ..."                   writing the decoder's reply failed
+//
+// Replies: after each Feed the decoder's TakeReply() bytes (a "Press any key" answer) are written
+// to the transport at once.
+// Baud search (baud_search.hpp; on when config.baud_search.rates is non-empty): while the
+// decoder's LinkVerdict() says Garbage for dwell_s, the next rate is set, the decoder Reset();
+// once it says Understood the rate is kept, also for every reopened transport.
 // Gaps are also kept as a list (Gaps()) so a session can record them.
 //
 // Quiet versus gone (see transport.hpp): Timeout from the transport is "quiet" and never
@@ -50,6 +59,7 @@
 #include <thread>
 #include <vector>
 
+#include "attune/devices/baud_search.hpp"
 #include "attune/devices/source.hpp"
 #include "attune/devices/spsc_queue.hpp"
 #include "attune/devices/transport.hpp"
@@ -76,6 +86,8 @@ struct DeviceCounters {
     std::atomic<std::uint32_t> open_failures{0};   // failed Open() attempts
     std::atomic<int> state{static_cast<int>(DeviceState::Idle)};
     std::atomic<double> last_data_t_s{-1.0};       // session time of the last bytes (-1: none)
+    std::atomic<int> baud{0};                      // the transport's current rate (0: unknown / none)
+    std::atomic<std::uint32_t> baud_changes{0};    // rate changes made by the baud search
 
     DeviceState State() const { return static_cast<DeviceState>(state.load(std::memory_order_relaxed)); }
 };
@@ -99,6 +111,7 @@ struct DeviceThreadConfig {
     std::size_t read_chunk = 4096;         // bytes per Read
     std::string capture_path;              // non-empty: record raw bytes there (CaptureWriter)
     std::string thread_name = "attune-device";  // at most 15 characters are kept (Linux)
+    BaudSearchParams baud_search;          // rates to try while the bytes are noise; empty: off
 };
 
 class DeviceThread {

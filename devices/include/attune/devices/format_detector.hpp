@@ -79,6 +79,9 @@ public:
     // One complete line (not the dropped first line). `tokens` receives its tokens when it has
     // some (see ClassifyLine), for the decoder to read the values from.
     LineVerdict Observe(std::string_view line, double t_s, Tokens& tokens);
+    // Text that is not classified (the dropped first line): remembered only as a hint, e.g. an
+    // AD8232 banner (IsEcgBanner).
+    void NoteText(std::string_view line);
     // A line the framer flagged garbled: votes for nothing, does not fit.
     void ObserveGarbled(double t_s);
 
@@ -138,6 +141,7 @@ private:
     std::uint64_t m_lines = 0, m_unparsed = 0, m_banner_lines = 0;
     std::uint64_t m_last_bang_line = 0;
     bool m_any_bang = false;
+    bool m_ecg_banner = false;  // a banner named an ECG front end (kept across Reset)
     int m_bang_run = 0;
     double m_bang_first_t = 0.0, m_bang_last_t = 0.0;
 };

@@ -127,6 +127,9 @@ LineGuess ClassifyLine(std::string_view line, Tokens& tokens);
 // True when the text asks for a key press before the sketch starts (MAX3010x Example 8:
 // "Attach sensor to finger with rubber band. Press any key to start conversion").
 bool IsKeyPrompt(std::string_view line);
+// A banner naming an ECG front end ("# Attune AD8232 250 Hz", "AD8232 heart monitor"): a
+// one-number-per-line stream is then an AD8232 even before its first '!' line.
+bool IsEcgBanner(std::string_view line);
 
 // ---- which column is what ------------------------------------------------------------------
 

@@ -20,6 +20,8 @@
 //  * LeadsOff: when the stream starts saying "no contact": AD8232 "!" (also before any number
 //    when the '!' lines come fast), MAX3010x Example 5 " No finger?". Once per episode; the next
 //    Sample ends it. No samples are emitted while Example 5 says "No finger?".
+//  * Format: when the locked format (or its polarity) changes, before the samples it applies to,
+//    so the app can choose its detector (AD8232 -> ECG) and polarity.
 //  * Status: when the detection state changes (format detected, stream changed, wrong baud
 //    rate?, PulseSensor failed to start, a "Press any key" prompt answered).
 // Optical MAX3010x channels (IR/red/green, or one-per-line values > 4095) are a dip per beat:
@@ -107,6 +109,13 @@ public:
     // press after its banner). Empty when there is nothing to send.
     std::string_view pending_reply() const { return m_reply; }
     void ClearPendingReply() { m_reply.clear(); }
+    std::string TakeReply() override;
+
+    // For the device thread's baud search, judged on the bytes since the last Reset():
+    // Understood once a format is locked; Garbage after >= 64 bytes when more than 20 % are
+    // unprintable, or 512 bytes came with at most one line end, or most lines were garbled;
+    // otherwise Undecided (quiet, banners, unknown but clean text: the baud is probably right).
+    Verdict LinkVerdict() const override;
 
 private:
     void HandleLine(const FramedLine& line, double t_s, std::vector<DeviceEvent>& out);
@@ -119,6 +128,8 @@ private:
     void AnswerPrompt(std::string_view text, double t_s, std::vector<DeviceEvent>& out);
     void UpdateDiagnosis(double t_s, std::vector<DeviceEvent>& out);
     void SetStatus(double t_s, std::vector<DeviceEvent>& out);
+    void AnnounceFormat(double t_s, std::vector<DeviceEvent>& out);
+    void StartEpoch();
     double BeatTime(double t_s) const;
 
     DecoderConfig m_config;
@@ -134,6 +145,12 @@ private:
     bool m_prev_beat_flag = false;
     bool m_vis_multi = false;         // visualizer: lowercase sample letters (several sensors)
     int m_vis_channels = 0;
+    // Last Format event sent (format, inverted); Unknown/false before any.
+    SensorFormat m_announced_format = SensorFormat::Unknown;
+    bool m_announced_inverted = false;
+    // Framer counts at the last Reset(), for LinkVerdict().
+    FramerStats m_epoch;
+    std::uint64_t m_epoch_lines = 0, m_epoch_garbled = 0;
 };
 
 }  // namespace attune::devices

@@ -9,8 +9,10 @@
 // hand over everything available regardless of its stamp.
 //
 // SampleRateHz() is measured from the Sample events that went through Poll (count over a window
-// of at least 4 s; 0 until then). A loss/reconnect restarts the window but keeps the last
-// estimate, since the same sensor is expected back.
+// of at least 4 s; 0 until then). A loss/reconnect or a LeadsOff restarts the window but keeps
+// the last estimate, since the same sensor (and rate) is expected back; so does a jump of more
+// than 0.25 s between consecutive sample stamps (the sample clock restarted after a silence or
+// a host stall), which would otherwise read as a rate change and restart the beat detector.
 //
 // Threading: construct, Poll, Describe, SampleRateHz and destroy on one thread (the session /
 // UI thread: the queue's single consumer). Counters() and Thread().Gaps() are safe anywhere.
@@ -48,6 +50,7 @@ private:
     double m_rate_hz = 0.0;
     double m_window_t0 = -1.0;
     std::uint64_t m_window_n = 0;
+    double m_last_sample_t = 0.0;
 };
 
 }  // namespace attune::devices

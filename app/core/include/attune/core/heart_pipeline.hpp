@@ -9,11 +9,16 @@
 //                                                             coherence (64 s)
 //   Sample  ──> SignalQuality (one report per second)
 //
+// Waveform kind: with follow_format (default) a Format event from the decoder chooses the
+// detector: AD8232 -> ECG (Pan-Tompkins), anything else -> PPG; an optical MAX3010x channel
+// (Format value 1: the pulse is a dip) sets the PPG detector's polarity to inverted. The
+// detector restarts when the choice changes.
 // Beat selection: sensor-reported intervals (PulseSensor Q lines, ...) are used while the
 // sensor sends them (the last one less than 5 s ago) unless the user chose the app's own
 // detector; otherwise the detector's beats. The source in use is reported.
-// Times: t_s is session time. Detector beats are placed at t0 + (sample index / rate) where t0 is
-// the time of the first sample fed to the detector, so they inherit the sample clock.
+// Times: t_s is session time. A detector beat is placed at the session-time stamp of its sample
+// (the source's sample clock); its interval is the sample count between beats / rate, which
+// stays right when stamps jump (the sample clock re-anchoring after a host stall).
 // Recomputation of spectrum and coherence happens in Update(), at most once per second.
 #pragma once
 
@@ -44,6 +49,7 @@ struct PipelineConfig {
     SignalKind signal = SignalKind::Ppg;
     BeatSourceMode beat_source = BeatSourceMode::Auto;
     dsp::PpgDetector::Polarity polarity = dsp::PpgDetector::Polarity::Auto;
+    bool follow_format = true;  // Format events may switch signal and polarity (see above)
     double rolling_window_s = 60.0;
     double spectrum_window_s = 300.0;
 };
@@ -109,6 +115,7 @@ public:
     std::vector<double>& new_corrected_ibi_ms() { return m_new_corrected; }
 
 private:
+    void OnFormat(const devices::DeviceEvent& e);
     void OnSample(double t_s, double value, double sample_rate_hz);
     void OnBeat(double t_s, double ibi_ms, bool from_sensor);
     void TakeArtifactOutput(const dsp::ArtifactStream::Output& out);
@@ -120,8 +127,13 @@ private:
     std::unique_ptr<dsp::EcgDetector> m_ecg;
     std::unique_ptr<dsp::SignalQuality> m_quality;
     double m_detector_rate_hz = 0.0;
+    PipelineConfig m_base;  // the configuration before any Format event
     double m_detector_t0_s = 0.0;
-    double m_last_detector_beat_s = -1.0;
+    double m_last_detector_beat_s = -1.0;  // on the detector's time line (t0 + index / rate)
+    // Session-time stamps of the last kStampRing samples fed to the detector, by index.
+    static constexpr std::size_t kStampRing = 8192;  // 16 s at 500 Hz: far beyond detector latency
+    std::vector<double> m_stamps;
+    std::int64_t m_detector_samples = 0;
     double m_last_sensor_beat_s = -1e9;
     double m_last_beat_s = -1.0;
 

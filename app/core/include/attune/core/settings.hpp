@@ -11,6 +11,18 @@
 
 namespace attune::core {
 
+// The sensor the user last chose (a serial port in the UI, or --source serial:/tty:), so that
+// `auto` finds it again: by USB VID:PID + serial number when known, else by path.
+struct RememberedDevice {
+    std::string kind = "serial";  // "serial" (libserialport) or "tty" (termios path)
+    std::string path;             // e.g. /dev/ttyACM0, /dev/rfcomm0
+    int baud = 0;                 // 0: not given (the baud search runs)
+    int usb_vid = -1, usb_pid = -1;
+    std::string serial_number;
+    std::string description;      // for the UI, e.g. "Arduino (2341:0043)"
+    bool operator==(const RememberedDevice&) const = default;
+};
+
 struct Settings {
     std::string preset_id = "resonance";
     std::optional<BreathPattern> custom_pattern;  // the pattern editor's last pattern
@@ -21,6 +33,7 @@ struct Settings {
     bool feedback_enabled = true;
     double coherence_medium = 0.5;  // below: low (orb stays cool blue)
     double coherence_high = 1.0;    // at or above: high (orb glows warm)
+    std::optional<RememberedDevice> last_device;
 };
 
 struct SettingsLoad {
