@@ -23,6 +23,8 @@
 
 namespace attune::core {
 
+class ProgramRunner;
+
 // A beat as the session keeps it.
 struct SessionBeat {
     double t_s = 0.0;
@@ -70,6 +72,12 @@ struct SessionSummary {
 class LiveSession {
 public:
     LiveSession(BreathPattern pattern, std::unique_ptr<devices::Source> source, PipelineConfig pipeline = {});
+    ~LiveSession();
+
+    // Runs a guided program (program_runner.hpp) instead of the single pattern: call before Start.
+    // The pacer then follows the program's timeline; the pattern keeps naming the session.
+    void AttachProgram(std::unique_ptr<ProgramRunner> runner);
+    const ProgramRunner* program() const { return m_program.get(); }
 
     // Starting resets the pacer clock and the session time origin (`now_s` on the caller's clock).
     void Start(double now_s);
@@ -127,11 +135,14 @@ public:
     std::optional<double> TargetVolumeAt(double session_t_s) const;
 
 private:
+    void UpdateTo(double now_s);
+    PacerState PacerAt(double active_t_s) const;
     void OnEvent(const devices::DeviceEvent& e);
     void DrainPipeline();
     void Trim();
 
     Pacer m_pacer;
+    std::unique_ptr<ProgramRunner> m_program;
     PacerClock m_clock;
     std::unique_ptr<devices::Source> m_source;
     PacerState m_state;
