@@ -68,14 +68,16 @@ PacerState PacerTimeline::At(double t_s) const {
     if (!seg) {
         st.paced = false;
         st.phase = PhaseKind::Natural;
-        st.volume = 0.5;
+        st.volume = 0.0;
         return st;
     }
     if (t_s >= end_s() || !seg->paced) {
         st = seg->pacer.At(0.0);
         st.paced = false;
         st.phase = PhaseKind::Natural;
-        st.volume = 0.5;
+        // Paced stretches end after a whole breath, empty (end of the exhale): natural stretches
+        // show that resting volume, so the orb never jumps at a change of step.
+        st.volume = 0.0;
         st.volume_per_s = 0.0;
         st.rate_bpm = 0.0;
         st.cycles = t_s >= end_s() ? end_cycles() : seg->cycles0;

@@ -1,7 +1,8 @@
 // A pacer made of consecutive segments on one active-time axis, for guided programs.
 //
 // Each segment is a closed-form Pacer (pacer.hpp) over local time t - t0, or a stretch of
-// natural breathing (no pacing). The breath phase phi (in cycles) is continuous across segments:
+// natural breathing (no pacing; shown at the resting volume 0, where every paced breath ends,
+// so the orb does not jump between steps). The breath phase phi (in cycles) is continuous across segments:
 // a paced segment starts at a whole breath (phi an integer: the start of an inhale) and, unless it
 // is the last one, ends at a whole breath, so lung volume and rate never jump inside a paced
 // stretch. Natural segments keep phi constant. A body-responsive ramp is built one breath at a
