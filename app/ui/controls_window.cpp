@@ -31,6 +31,7 @@ void StartSession(AppState& app, double now_s) {
     app.made_source = core::MakeSource(so);
     if (!app.made_source.note.empty()) app.messages.push_back(app.made_source.note);
     app.session = std::make_unique<core::LiveSession>(app.pattern, std::move(app.made_source.source), app.pipeline);
+    AttachSelectedProgram(app);
     app.session->Start(now_s);
     if (!app.record) return;
     core::SessionStore store(app.data_dir);
@@ -157,6 +158,7 @@ void DrawControls(AppState& app, double now_s) {
     }
     if (!app.pattern.description.empty()) ImGui::TextWrapped("%s", app.pattern.description.c_str());
     if (running) ImGui::TextDisabled("Changes apply at the next start.");
+    DrawProgramSection(app, now_s);
 
     if (ImGui::CollapsingHeader("Pattern editor")) {
         DrawEditor(app);

@@ -67,9 +67,25 @@ std::optional<double> ProgramRunner::NextDecisionS() const {
     return m_timeline.end_s();
 }
 
+std::optional<double> ProgramRunner::KnownEndS() const {
+    if (m_done) return m_timeline.end_s();
+    if (m_step != static_cast<int>(m_program.steps.size()) - 1 || m_ramp) return std::nullopt;
+    const ProgramStep& last = m_program.steps.back();
+    if (last.kind == StepKind::Assessment && m_round < 3) return std::nullopt;
+    return m_timeline.end_s();
+}
+
 double ProgramRunner::LengthS() const {
     double s = m_timeline.end_s();
     if (m_done) return s;
+    if (m_step >= 0) {
+        const ProgramStep& cur = m_program.steps[static_cast<std::size_t>(m_step)];
+        if (cur.kind == StepKind::Assessment && !cur.assessment.sliding && m_round < 3) {
+            const AssessmentPlan& a = cur.assessment;
+            s += static_cast<double>(m_queue.size()) * (m_queue_block_s + a.rest_s);
+            if (m_round < 2 && a.confirm) s += 3.0 * (a.confirm_block_s + a.rest_s);  // expected, not yet planned
+        }
+    }
     for (std::size_t i = static_cast<std::size_t>(std::max(0, m_step + 1)); i < m_program.steps.size(); ++i)
         s += m_program.steps[i].duration_s;
     return s;
@@ -183,7 +199,11 @@ void ProgramRunner::StartStep(int index, double t_s, const LiveSession& session)
                     m_blocks.push_back({std::round(r * 100.0) / 100.0, tc - half, tc + half, "slide"});
                 }
             } else {
-                for (double r : a.rates_bpm) AddBlock(r, a.block_s, a.rest_s, "scan");
+                // One block at a time: each is scored when its rest ends (the table fills as it goes).
+                for (double r : a.rates_bpm) m_queue.emplace_back(r, "scan");
+                m_queue_block_s = a.block_s;
+                AddBlock(m_queue.front().first, m_queue_block_s, a.rest_s, m_queue.front().second);
+                m_queue.erase(m_queue.begin());
             }
             break;
         }
@@ -255,6 +275,11 @@ void ProgramRunner::AssessmentRound(double t_s, double offset_s, const LiveSessi
         StartStep(m_step + 1, t_s, session);
     };
     if (a.sliding) return finish("sliding");
+    if (!m_queue.empty()) {
+        AddBlock(m_queue.front().first, m_queue_block_s, a.rest_s, m_queue.front().second);
+        m_queue.erase(m_queue.begin());
+        return;
+    }
     if (m_round == 0) {
         m_round = 1;
         const AssessmentResult scan = Recommend(m_scored, "stepped");
@@ -272,7 +297,10 @@ void ProgramRunner::AssessmentRound(double t_s, double offset_s, const LiveSessi
         if (a.confirm && so_far.valid) {
             const double c = so_far.recommended_rate_bpm;
             for (double r : {c + 0.5, c, c - 0.5})
-                if (r >= 2.0 && r <= 12.0) AddBlock(r, a.confirm_block_s, a.rest_s, "confirmation");
+                if (r >= 2.0 && r <= 12.0) m_queue.emplace_back(r, "confirmation");
+            m_queue_block_s = a.confirm_block_s;
+            AddBlock(m_queue.front().first, m_queue_block_s, a.rest_s, m_queue.front().second);
+            m_queue.erase(m_queue.begin());
             return;
         }
     }

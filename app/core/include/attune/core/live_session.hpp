@@ -90,6 +90,7 @@ public:
     std::filesystem::path recording_folder() const { return m_recording_folder; }
     // Ratings and note (rewrites session.json).
     void SetRatings(std::optional<int> before, std::optional<int> after, const std::string& note);
+    const SessionMeta& meta() const { return m_meta; }
     // The summary as recorded (also what Stop writes into session.json).
     RecordedSummary RecordSummary() const;
     void TogglePause(double now_s);

@@ -83,6 +83,9 @@ public:
     std::optional<double> BreathStart(std::int64_t k) const { return m_timeline.BreathStart(k); }
     const PacerTimeline& timeline() const { return m_timeline; }
     bool Finished(double active_t_s) const { return !NextDecisionS() && active_t_s >= m_timeline.end_s(); }
+    // The end (active time) once nothing more will be added: the last step is built and no
+    // ramp breath or assessment round is pending. nullopt before that.
+    std::optional<double> KnownEndS() const;
     // Planned length: what is built, plus the rest of the steps as planned.
     double LengthS() const;
 
@@ -123,6 +126,8 @@ private:
     std::vector<RateBlock> m_scored;
     std::optional<AssessmentResult> m_result;
     int m_round = 0;  // 0 scan, 1 extension (maybe), 2 confirmation, 3 done
+    std::vector<std::pair<double, std::string>> m_queue;  // blocks of this round still to run
+    double m_queue_block_s = 0.0;
 };
 
 }  // namespace attune::core
