@@ -14,9 +14,13 @@
 //   5. smoothness of the heart-rate curve (share of heart-rate variance in the sinusoid at the
 //      breathing rate, 0..1),
 //   6. fewest LF peaks (local maxima in the LF band above a quarter of the highest).
-// The sliding variant (S. L. Fisher & P. M. Lehrer, "A method for more accurate determination of
-// resonance frequency of the cardiovascular system...", Appl. Psychophysiol. Biofeedback 47:17-26,
-// 2022) glides the pacer slowly through the range and scores windows around each rate.
+// The sliding variant follows L. R. Fisher & P. M. Lehrer, "A method for more accurate
+// determination of resonance frequency of the cardiovascular system, and evaluation of a program to
+// perform it", Appl. Psychophysiol. Biofeedback 47:17-26, 2022 (online 2021,
+// doi:10.1007/s10484-021-09524-0): the pacer slides slowly through 6.75..4.25 breaths/min. They
+// lengthen each breath by 67 ms (78 breaths, ~15 min) and take the middle of the minute of largest
+// peak-to-trough swing; we glide the rate linearly at 0.3 breaths/min per minute (~9 min, shorter,
+// as the issue asks) and score 64-s windows every 0.25 breaths/min on the same six criteria.
 //
 // Combination (ours: the papers give the order, not a formula): for each criterion the rates are
 // placed on 0..1 between the worst and the best value; the total is the weighted sum with weights
