@@ -35,7 +35,7 @@ void StartSession(AppState& app, double now_s) {
     app.session->Start(now_s);
     if (!app.record) return;
     core::SessionStore store(app.data_dir);
-    const std::string id = store.NewSessionId(app.profile, std::chrono::system_clock::now(), app.pattern.id);
+    const std::string id = store.NewSessionId(app.profile, std::chrono::system_clock::now(), app.session->pacer().pattern().id);
     core::SessionMeta meta;
     meta.id = id;
     meta.profile = app.profile;

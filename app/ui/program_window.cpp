@@ -223,7 +223,7 @@ void AddProgramJson(const AppState& app, nlohmann::json& j) {
     j["program_length_s"] = r->timeline().end_s();
     j["steps_started"] = r->StepAt(app.session->pacer_time_s()) + 1;
     j["baseline_breathing_bpm"] = r->baseline_breathing_bpm() ? nlohmann::json(*r->baseline_breathing_bpm()) : nlohmann::json(nullptr);
-    if (r->ramp()) j["ramp_held_breaths"] = r->ramp()->held_breaths_total();
+    j["ramp_held_breaths"] = r->ramp_held_breaths();
     if (!r->program().HasAssessment()) return;
     if (const auto& a = r->assessment()) {
         const nlohmann::json aj = core::AssessmentToJson(*a);

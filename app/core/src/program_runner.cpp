@@ -151,6 +151,7 @@ void ProgramRunner::StartStep(int index, double t_s, const LiveSession& session)
     // The step that just ended: an arrive step's breathing estimate is the baseline.
     if (m_step >= 0 && m_program.steps[static_cast<std::size_t>(m_step)].kind == StepKind::Arrive)
         MeasureBaseline(session, StepStartS(m_step), t_s);
+    if (m_ramp) m_ramp_held += m_ramp->held_breaths_total();
     m_ramp.reset();
     if (index >= static_cast<int>(m_program.steps.size())) {
         m_done = true;

@@ -97,6 +97,7 @@ public:
 
     std::optional<double> baseline_breathing_bpm() const { return m_baseline_bpm; }
     const std::optional<RampController>& ramp() const { return m_ramp; }
+    int ramp_held_breaths() const { return m_ramp_held + (m_ramp ? m_ramp->held_breaths_total() : 0); }
     // Assessment: the blocks planned so far, their scores once scored, the final result.
     const std::vector<AssessmentBlockPlan>& assessment_plan() const { return m_blocks; }
     const std::vector<RateBlock>& assessment_scores() const { return m_scored; }
@@ -121,6 +122,7 @@ private:
     std::size_t m_events_taken = 0;
     std::optional<double> m_baseline_bpm;
     std::optional<RampController> m_ramp;
+    int m_ramp_held = 0;  // held breaths of finished ramps
     // assessment
     std::vector<AssessmentBlockPlan> m_blocks;
     std::vector<RateBlock> m_scored;
