@@ -60,7 +60,7 @@ bool HaveDisplayHint() {
 void HandleKey(AppState& app, SDL_Keycode key, double now_s) {
     switch (key) {
         case SDLK_SPACE:
-            if (!app.session || !app.session->running()) StartSession(app, now_s);
+            if (!app.session || !app.session->running()) RequestStart(app, now_s);
             else app.session->TogglePause(now_s);
             break;
         case SDLK_F11: app.fullscreen = !app.fullscreen; break;
@@ -68,6 +68,8 @@ void HandleKey(AppState& app, SDL_Keycode key, double now_s) {
         case SDLK_TAB:
             app.view = app.view == AppState::View::Client ? AppState::View::Practitioner : AppState::View::Client;
             break;
+        case SDLK_h: app.session_ui.history_open = !app.session_ui.history_open; break;
+        case SDLK_r: if (app.session) app.session->StartRecovery(); break;
         case SDLK_1: case SDLK_2: case SDLK_3: case SDLK_4:
             if (app.session) app.session->AddMarker(MarkerText(static_cast<int>(key - SDLK_1)));
             break;
@@ -174,6 +176,7 @@ int RunApp(AppState& app, const AppOptions& opt) {
             t = *next;  // stop at the program's next step first: its end may come before this frame's time
         }
         if (app.session) app.session->Update(t);
+        UpdateSessionUi(app, t);
         last_t = t;
         ProgramTick(app);
         if (opt.headless && ProgramFinished(app)) last_frame = true;  // a program runs to its end
@@ -196,6 +199,8 @@ int RunApp(AppState& app, const AppOptions& opt) {
         DrawControls(app, t);
         DrawMetrics(app, t);
         DrawAssessment(app);
+        DrawHistory(app, t);
+        DrawJournal(app, t);
         ImGui::Render();
         SDL_SetRenderDrawColor(renderer, 9, 14, 24, 255);
         SDL_RenderClear(renderer);
@@ -215,6 +220,7 @@ int RunApp(AppState& app, const AppOptions& opt) {
 
     if (app.session && app.session->running()) app.session->Stop(opt.headless ? last_t : now());
     ProgramTick(app);
+    FinishRunJournal(app);
     if (app.made_source.threaded) app.made_source.threaded->Stop();  // decoder stats are ours now
     if (!opt.beats_out.empty() && app.session) {
         // Accepted beats with their artifact class, as `attune analyze --signal rr` writes them.

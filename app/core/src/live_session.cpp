@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "attune/core/program_runner.hpp"
+#include "attune/core/session_history.hpp"
 #include "attune/devices/simulated_heart.hpp"
 #include "attune/dsp/types.hpp"
 
@@ -14,6 +15,15 @@ namespace {
 constexpr double kVolumeStepS = 0.05;      // breathing curve history resolution (20 Hz)
 constexpr double kWaveformHistoryS = 10.0;  // raw waveform kept for the oscilloscope
 }  // namespace
+
+const char* SessionPhaseName(SessionPhase p) {
+    switch (p) {
+        case SessionPhase::Baseline: return "baseline";
+        case SessionPhase::Practice: return "practice";
+        case SessionPhase::Recovery: return "recovery";
+    }
+    return "practice";
+}
 
 LiveSession::LiveSession(BreathPattern pattern, std::unique_ptr<devices::Source> source, PipelineConfig pipeline)
     : m_pacer(std::move(pattern)), m_source(std::move(source)), m_pipeline(pipeline) {
@@ -42,15 +52,14 @@ void LiveSession::AttachProgram(std::unique_ptr<ProgramRunner> runner) {
     p.description = m_program->program().description;
     p.length_s = m_program->program().NominalLengthS();
     m_pacer = Pacer(p);
-    m_state = PacerAt(0.0);
+    m_state = PacerAt(0.0, 0.0);
 }
 
-PacerState LiveSession::PacerAt(double active_t_s) const {
-    return m_program ? m_program->At(active_t_s) : m_pacer.At(active_t_s);
-}
 
 std::optional<double> LiveSession::TargetVolumeAt(double session_t_s) const {
     if (!m_running) return std::nullopt;
+    if (m_recovery_start_s && session_t_s >= *m_recovery_start_s) return std::nullopt;
+    if (m_recovery_at_s && session_t_s >= *m_recovery_at_s) return std::nullopt;
     if (m_program) {
         const PacerState st = m_program->At(m_clock.ActiveSeconds(m_origin_s + session_t_s));
         if (!st.paced) return std::nullopt;
@@ -67,7 +76,7 @@ void LiveSession::Start(double now_s) {
     m_t_s = 0.0;
     m_pacer_t_s = 0.0;
     if (m_program) m_program->Begin(*this);
-    m_state = PacerAt(0.0);
+    m_state = PacerAt(0.0, 0.0);
 }
 
 void LiveSession::TogglePause(double now_s) {
@@ -100,14 +109,63 @@ bool LiveSession::StartRecording(const std::filesystem::path& folder, SessionMet
     m_recording_folder = folder;
     if (!m_recorder->Open(folder, meta)) return false;
     m_recorder->AppendEvent(m_t_s, "start", m_pacer.pattern().name);
+    m_recorder->AppendEvent(m_t_s, "phase", "baseline");
     return true;
 }
 
-void LiveSession::SetRatings(std::optional<int> before, std::optional<int> after, const std::string& note) {
+SessionPhase LiveSession::phase() const {
+    if (m_recovery_start_s) return SessionPhase::Recovery;
+    return m_t_s < kBaselineS ? SessionPhase::Baseline : SessionPhase::Practice;
+}
+
+void LiveSession::RecordPhase(SessionPhase p, const std::string& text, double t_s) {
+    if (!m_recorder) return;
+    std::string t = SessionPhaseName(p);
+    if (!text.empty()) t.append(": ").append(text);
+    m_recorder->AppendEvent(t_s, "phase", t);
+}
+
+void LiveSession::StartRecovery(const std::string& reason) { StartRecoveryAt(m_t_s, reason); }
+
+void LiveSession::StartRecoveryAt(double t_s, const std::string& reason) {
+    if (!m_running || m_recovery_start_s) return;
+    m_recovery_start_s = std::min(t_s, m_t_s);
+    m_recovery_breaths = m_state.breath_count;
+    m_state = PacerAt(m_pacer_t_s, m_t_s);
+    RecordPhase(SessionPhase::Recovery, reason, *m_recovery_start_s);
+}
+
+PacerState LiveSession::PacerAt(double pacer_t_s, double t_s) const {
+    PacerState s = m_program ? m_program->At(pacer_t_s) : m_pacer.At(pacer_t_s);
+    const std::optional<double> from = m_recovery_start_s ? m_recovery_start_s : m_recovery_at_s;
+    if (from && t_s >= *from) {
+        s.paced = false;
+        s.phase = PhaseKind::Natural;
+        s.volume = 0.5;
+        s.volume_per_s = 0.0;
+        s.rate_bpm = 0.0;
+        if (m_recovery_start_s) s.breath_count = m_recovery_breaths;
+        s.phase_remaining_s = 0.0;
+    }
+    return s;
+}
+
+std::string LiveSession::SetRatings(std::optional<int> before, std::optional<int> after, const std::string& note) {
+    for (const auto& r : {before, after})
+        if (r)
+            if (std::string e = ValidateDistress(*r); !e.empty()) return "Cannot save the ratings: " + e + ".";
+    if (note.size() > kMaxNoteBytes)
+        return "Cannot save the note: it is longer than " + std::to_string(kMaxNoteBytes) + " characters.";
     m_meta.distress_before = before;
     m_meta.distress_after = after;
     m_meta.note = note;
-    if (m_recorder && m_recorder->is_open()) m_recorder->UpdateMeta(m_meta);
+    if (!m_recorder) return {};
+    if (m_recorder->is_open()) {
+        if (!m_recorder->UpdateMeta(m_meta)) return m_recorder->error();
+        return {};
+    }
+    // Stopped: the recorder wrote its final session.json; change only the ratings and note.
+    return SaveJournal(m_recording_folder, before, after, note);
 }
 
 RecordedSummary LiveSession::RecordSummary() const {
@@ -187,14 +245,25 @@ void LiveSession::UpdateTo(double now_s) {
         if (m_recorder && m_last_volume_t_s + 1e-9 >= m_next_pacer_row_t_s) {
             // 10 rows a second of the pacer as the user saw it.
             const double pacer_t = m_clock.ActiveSeconds(m_origin_s + m_last_volume_t_s);
-            m_recorder->AppendPacer(m_last_volume_t_s, PacerAt(pacer_t), m_clock.paused());
+            m_recorder->AppendPacer(m_last_volume_t_s, PacerAt(pacer_t, m_last_volume_t_s), m_clock.paused());
             m_next_pacer_row_t_s += 0.1;
         }
     }
     m_t_s = t_s;
     m_pacer_t_s = m_clock.ActiveSeconds(now_s);
     const std::int64_t breaths_before = m_state.breath_count;
-    m_state = PacerAt(m_pacer_t_s);
+    m_state = PacerAt(m_pacer_t_s, t_s);
+    if (!m_practice_recorded && t_s >= kBaselineS) {
+        m_practice_recorded = true;
+        if (!m_recovery_start_s) RecordPhase(SessionPhase::Practice, {}, kBaselineS);
+    }
+    if (m_recovery_at_s && t_s >= *m_recovery_at_s && !m_recovery_start_s)
+        StartRecoveryAt(*m_recovery_at_s, "scheduled");
+    // The pattern's length is over: the session goes on as recovery until it is stopped. It
+    // began when pacer time reached the length (session time = pacer time + time paused).
+    if (m_state.finished && !m_recovery_start_s && m_pacer.pattern().paced)
+        StartRecoveryAt((m_program ? m_program->timeline().end_s() : m_pacer.pattern().length_s) + (t_s - m_pacer_t_s),
+                        m_program ? "program finished" : "pattern finished");
     if (m_program) {
         const double offset_s = t_s - m_pacer_t_s;
         if (!m_clock.paused())
