@@ -89,6 +89,8 @@ int main(int argc, char** argv) {
     cli.add_option("--duration", opt.duration_s, "Headless: session length to run, in seconds")->check(CLI::Range(0.1, 86400.0 * 7));
     cli.add_option("--speed", speed, "Simulated time runs this many times faster than real time")->check(CLI::Range(0.1, 100000.0));
     cli.add_option("--preset", preset_name, "Breathing preset by id or name (e.g. resonance, box, 4-7-8)");
+    std::string program_name;
+    cli.add_option("--program", program_name, "Guided program by id or name (e.g. daily-resonance, resonance-assessment); headless runs it to its end");
     cli.add_option("--screenshot", opt.screenshot, "Headless: write a PNG of the last frame");
     cli.add_flag("--json", opt.json, "Headless: print a JSON summary of the run on stdout");
     cli.add_option("--data-dir", data_dir, "Folder for recorded sessions (default $XDG_DATA_HOME/attune)");
@@ -287,5 +289,7 @@ int main(int argc, char** argv) {
         }
         attune::ui::SelectPreset(app, 0);
     }
+    if (int rc = attune::ui::SetUpPrograms(app, program_name); rc != 0) return rc;
+    if (!program_name.empty() && cli.count("--duration") == 0) opt.duration_s = 86400.0 * 7;  // until the program ends
     return attune::ui::RunApp(app, opt);
 }

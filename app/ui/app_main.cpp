@@ -154,6 +154,7 @@ int RunApp(AppState& app, const AppOptions& opt) {
     bool was_fullscreen = false;
     std::int64_t frames = 0;
     int exit_code = 0;
+    double last_t = 0.0;
     while (!app.quit_requested) {
         SDL_Event ev;
         while (SDL_PollEvent(&ev)) {
@@ -168,8 +169,17 @@ int RunApp(AppState& app, const AppOptions& opt) {
             t = opt.duration_s;  // end exactly at the requested session time
             last_frame = true;
         }
+        if (const auto end = opt.headless ? ProgramEndSessionS(app) : std::nullopt; end && t >= *end) {
+            t = *end;  // a program ends exactly at its last breath
+            last_frame = true;
+        } else if (const auto next = opt.headless ? ProgramNextDecisionSessionS(app) : std::nullopt; next && t > *next) {
+            t = *next;  // stop at the program's next step first: its end may come before this frame's time
+        }
         if (app.session) app.session->Update(t);
         UpdateSessionUi(app, t);
+        last_t = t;
+        ProgramTick(app);
+        if (opt.headless && ProgramFinished(app)) last_frame = true;  // a program runs to its end
 
         if (app.fullscreen != was_fullscreen) {
             SDL_SetWindowFullscreen(window, app.fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
@@ -185,8 +195,10 @@ int RunApp(AppState& app, const AppOptions& opt) {
         ImGui::NewFrame();
         app.show_controls = app.view == AppState::View::Practitioner;
         DrawPacerView(app, t);
+        DrawProgramOverlay(app);
         DrawControls(app, t);
         DrawMetrics(app, t);
+        DrawAssessment(app);
         DrawHistory(app, t);
         DrawJournal(app, t);
         ImGui::Render();
@@ -206,7 +218,8 @@ int RunApp(AppState& app, const AppOptions& opt) {
         if (opt.headless && app.speed <= 1.0) SDL_Delay(1);
     }
 
-    if (app.session && app.session->running()) app.session->Stop(opt.headless ? opt.duration_s : now());
+    if (app.session && app.session->running()) app.session->Stop(opt.headless ? last_t : now());
+    ProgramTick(app);
     FinishRunJournal(app);
     if (app.made_source.threaded) app.made_source.threaded->Stop();  // decoder stats are ours now
     if (!opt.beats_out.empty() && app.session) {
@@ -246,6 +259,7 @@ int RunApp(AppState& app, const AppOptions& opt) {
         j["artifacts_flagged"] = s.artifacts.flagged();
         const auto rec = app.session->RecordSummary();
         j["coherence_mean"] = rec.coherence_mean ? nlohmann::json(*rec.coherence_mean) : nlohmann::json(nullptr);
+        AddProgramJson(app, j);
         if (app.record) {
             j["session_folder"] = app.session->recording_folder().string();
             j["session_id"] = app.session->recording_folder().filename().string();

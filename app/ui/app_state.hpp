@@ -5,11 +5,16 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "attune/core/live_session.hpp"
 #include "attune/core/pattern.hpp"
+#include "attune/core/program.hpp"
+#include "attune/core/resonance.hpp"
 #include "attune/core/settings.hpp"
 #include "attune/core/sources.hpp"
 #include "attune/devices/simulated_heart.hpp"
@@ -38,6 +43,17 @@ struct AppState {
     // The pattern the next session will use (a preset or the editor's custom pattern).
     core::BreathPattern pattern;
     bool pattern_is_custom = false;
+
+    // Guided programs (program_window.cpp): loaded from assets/programs and <config>/programs;
+    // program_index >= 0 makes the next session run that program instead of the pattern.
+    std::vector<core::Program> programs;
+    std::vector<std::filesystem::path> program_dirs;
+    int program_index = -1;
+    int rating_value = 5;                 // the rating step's slider
+    int rating_saved_step = -1;           // the rating step already answered
+    bool assessment_saved = false;        // this session's result is in the profile
+    bool show_assessment = false;         // the assessment window (assessment_window.cpp)
+    std::vector<core::AssessmentResult> assessment_history;  // the profile's earlier results
 
     // The session (created on Start) and how to make its source.
     std::unique_ptr<core::LiveSession> session;
@@ -98,6 +114,18 @@ void DrawTimeline(AppState& app, double now_s);    // baseline -> practice -> re
 // radius 1 / kOrbSpriteExtent of the image's half-width; the rest is glow.
 inline constexpr float kOrbSpriteExtent = 1.5f;
 std::vector<unsigned char> MakeOrbPixels(int size_px);
+
+// Guided programs (program_window.cpp) and the resonance assessment (assessment_window.cpp).
+int SetUpPrograms(AppState& app, const std::string& program_name);  // loads; 0, or 2 for an unknown name
+void AttachSelectedProgram(AppState& app);            // StartSession: before the session starts
+void DrawProgramSection(AppState& app, double now_s);  // inside the controls panel
+void DrawProgramOverlay(AppState& app);               // step, prompt and rating over the pacer
+void ProgramTick(AppState& app);                      // each frame: keeps a finished assessment
+bool ProgramFinished(const AppState& app);
+std::optional<double> ProgramEndSessionS(const AppState& app);  // session time the program ends, once known
+std::optional<double> ProgramNextDecisionSessionS(const AppState& app);  // next step / round the program decides
+void DrawAssessment(AppState& app);
+void AddProgramJson(const AppState& app, nlohmann::json& j);  // headless --json: program, assessment
 
 // Theme and fonts (theme.cpp).
 void ApplyTheme(float dpi_scale);

@@ -37,10 +37,11 @@ void StartSession(AppState& app, double now_s) {
     app.made_source = core::MakeSource(so);
     if (!app.made_source.note.empty()) app.messages.push_back(app.made_source.note);
     app.session = std::make_unique<core::LiveSession>(app.pattern, std::move(app.made_source.source), app.pipeline);
+    AttachSelectedProgram(app);
     app.session->Start(now_s);
     if (!app.record) return OnSessionStarted(app);
     core::SessionStore store(app.data_dir);
-    const std::string id = store.NewSessionId(app.profile, std::chrono::system_clock::now(), app.pattern.id);
+    const std::string id = store.NewSessionId(app.profile, std::chrono::system_clock::now(), app.session->pacer().pattern().id);
     core::SessionMeta meta;
     meta.id = id;
     meta.profile = app.profile;
@@ -165,6 +166,7 @@ void DrawControls(AppState& app, double now_s) {
     }
     if (!app.pattern.description.empty()) ImGui::TextWrapped("%s", app.pattern.description.c_str());
     if (running) ImGui::TextDisabled("Changes apply at the next start.");
+    DrawProgramSection(app, now_s);
 
     if (ImGui::CollapsingHeader("Pattern editor")) {
         DrawEditor(app);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "attune/core/program_runner.hpp"
 #include "attune/core/session_history.hpp"
 #include "attune/devices/simulated_heart.hpp"
 #include "attune/dsp/types.hpp"
@@ -33,10 +34,38 @@ LiveSession::LiveSession(BreathPattern pattern, std::unique_ptr<devices::Source>
         sim->SetTarget([this](double t_s) { return TargetVolumeAt(t_s); });
 }
 
+LiveSession::~LiveSession() = default;
+
+void LiveSession::AttachProgram(std::unique_ptr<ProgramRunner> runner) {
+    if (m_running) return;
+    m_program = std::move(runner);
+    if (!m_program) return;
+    // The session's pattern names the program (first paced pattern of it, for the record).
+    BreathPattern p = DefaultPattern();
+    for (const auto& step : m_program->program().steps)
+        if (step.pattern && step.pattern->paced) {
+            p = *step.pattern;
+            break;
+        }
+    p.id = m_program->program().id;
+    p.name = m_program->program().name;
+    p.description = m_program->program().description;
+    p.length_s = m_program->program().NominalLengthS();
+    m_pacer = Pacer(p);
+    m_state = PacerAt(0.0, 0.0);
+}
+
+
 std::optional<double> LiveSession::TargetVolumeAt(double session_t_s) const {
-    if (!m_pacer.pattern().paced || !m_running) return std::nullopt;
+    if (!m_running) return std::nullopt;
     if (m_recovery_start_s && session_t_s >= *m_recovery_start_s) return std::nullopt;
     if (m_recovery_at_s && session_t_s >= *m_recovery_at_s) return std::nullopt;
+    if (m_program) {
+        const PacerState st = m_program->At(m_clock.ActiveSeconds(m_origin_s + session_t_s));
+        if (!st.paced) return std::nullopt;
+        return st.volume;
+    }
+    if (!m_pacer.pattern().paced) return std::nullopt;
     return m_pacer.At(m_clock.ActiveSeconds(m_origin_s + session_t_s)).volume;
 }
 
@@ -46,7 +75,8 @@ void LiveSession::Start(double now_s) {
     m_clock.Start(now_s);
     m_t_s = 0.0;
     m_pacer_t_s = 0.0;
-    m_state = m_pacer.At(0.0);
+    if (m_program) m_program->Begin(*this);
+    m_state = PacerAt(0.0, 0.0);
 }
 
 void LiveSession::TogglePause(double now_s) {
@@ -106,7 +136,7 @@ void LiveSession::StartRecoveryAt(double t_s, const std::string& reason) {
 }
 
 PacerState LiveSession::PacerAt(double pacer_t_s, double t_s) const {
-    PacerState s = m_pacer.At(pacer_t_s);
+    PacerState s = m_program ? m_program->At(pacer_t_s) : m_pacer.At(pacer_t_s);
     const std::optional<double> from = m_recovery_start_s ? m_recovery_start_s : m_recovery_at_s;
     if (from && t_s >= *from) {
         s.paced = false;
@@ -185,6 +215,24 @@ RecordedSummary LiveSession::RecordSummary() const {
 
 void LiveSession::Update(double now_s) {
     if (!m_running) return;
+    if (m_program) {
+        // The program decides at known active times (step starts, ramp breaths, assessment
+        // rounds): advance the source and the pipeline exactly to each decision first, so the
+        // decision sees the same data whatever the frame rate or --speed.
+        for (;;) {
+            const auto td = m_program->NextDecisionS();
+            const double active_now = m_clock.ActiveSeconds(now_s);
+            if (!td || *td > active_now) break;
+            const double offset_s = std::max(0.0, (now_s - m_origin_s) - active_now);  // pauses so far
+            UpdateTo(m_origin_s + std::max(m_t_s, *td + offset_s));
+            m_program->Decide(*td, offset_s, *this);
+            if (m_program->NextDecisionS() == td) break;  // nothing was added: never spin
+        }
+    }
+    UpdateTo(now_s);
+}
+
+void LiveSession::UpdateTo(double now_s) {
     const double t_s = std::max(m_t_s, now_s - m_origin_s);
     // Record the breathing curve on a fixed grid of session time (not per frame), so the
     // history is the same however fast frames come.
@@ -214,8 +262,19 @@ void LiveSession::Update(double now_s) {
     // The pattern's length is over: the session goes on as recovery until it is stopped. It
     // began when pacer time reached the length (session time = pacer time + time paused).
     if (m_state.finished && !m_recovery_start_s && m_pacer.pattern().paced)
-        StartRecoveryAt(m_pacer.pattern().length_s + (t_s - m_pacer_t_s), "pattern finished");
-    if (m_state.paced && !m_clock.paused() && m_state.breath_count > breaths_before) {
+        StartRecoveryAt((m_program ? m_program->timeline().end_s() : m_pacer.pattern().length_s) + (t_s - m_pacer_t_s),
+                        m_program ? "program finished" : "pattern finished");
+    if (m_program) {
+        const double offset_s = t_s - m_pacer_t_s;
+        if (!m_clock.paused())
+            for (std::int64_t k = breaths_before + 1; k <= m_state.breath_count; ++k) {
+                const auto start = m_program->BreathStart(k - 1), end = m_program->BreathStart(k);
+                if (start && end) m_pipeline.PushPacerBreath(*start + offset_s, *end + offset_s);
+            }
+        for (const auto& e : m_program->TakeEvents(m_pacer_t_s)) {
+            if (m_recorder) m_recorder->AppendEvent(e.t_s + offset_s, e.kind, e.text);
+        }
+    } else if (m_state.paced && !m_clock.paused() && m_state.breath_count > breaths_before) {
         // A breath just completed: its cycle in session time (pauses shift pacer time, so map
         // the breath's pacer-time bounds through the offset paused so far).
         const double offset_s = t_s - m_pacer_t_s;

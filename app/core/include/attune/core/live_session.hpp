@@ -23,6 +23,8 @@
 
 namespace attune::core {
 
+class ProgramRunner;
+
 // A beat as the session keeps it.
 struct SessionBeat {
     double t_s = 0.0;
@@ -77,6 +79,12 @@ struct SessionSummary {
 class LiveSession {
 public:
     LiveSession(BreathPattern pattern, std::unique_ptr<devices::Source> source, PipelineConfig pipeline = {});
+    ~LiveSession();
+
+    // Runs a guided program (program_runner.hpp) instead of the single pattern: call before Start.
+    // The pacer then follows the program's timeline; the pattern keeps naming the session.
+    void AttachProgram(std::unique_ptr<ProgramRunner> runner);
+    const ProgramRunner* program() const { return m_program.get(); }
 
     // Starting resets the pacer clock and the session time origin (`now_s` on the caller's clock).
     void Start(double now_s);
@@ -94,6 +102,7 @@ public:
     std::optional<int> distress_before() const { return m_meta.distress_before; }
     std::optional<int> distress_after() const { return m_meta.distress_after; }
     const std::string& note() const { return m_meta.note; }
+    const SessionMeta& meta() const { return m_meta; }
     // The summary as recorded (also what Stop writes into session.json).
     RecordedSummary RecordSummary() const;
     void TogglePause(double now_s);
@@ -147,6 +156,7 @@ public:
     std::optional<double> TargetVolumeAt(double session_t_s) const;
 
 private:
+    void UpdateTo(double now_s);
     void OnEvent(const devices::DeviceEvent& e);
     // The pacer as the user sees it at pacer time `pacer_t_s` and session time `t_s`: in
     // recovery, unpaced ("breathe naturally") with the breath count frozen.
@@ -157,6 +167,7 @@ private:
     void Trim();
 
     Pacer m_pacer;
+    std::unique_ptr<ProgramRunner> m_program;
     PacerClock m_clock;
     std::unique_ptr<devices::Source> m_source;
     PacerState m_state;
