@@ -20,6 +20,8 @@
 #include "imgui_impl_sdlrenderer.h"
 #include "attune/core/analyze.hpp"
 #include "ui/app_state.hpp"
+#include "ui/audio_output.hpp"
+#include "ui/palette.hpp"
 
 namespace attune::ui {
 
@@ -124,8 +126,8 @@ int RunApp(AppState& app, const AppOptions& opt) {
     ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
     io.IniFilename = nullptr;  // layout is fixed; settings live in our own file
-    ApplyTheme(app.dpi_scale);
-    app.fonts = LoadFonts(app.dpi_scale * std::max(1.0f, pixel_ratio > 1.01f ? 1.0f : 1.0f), app.settings.text_scale);
+    app.base_dpi_scale = app.dpi_scale;
+    UpdateThemeAndFonts(app);  // theme, fonts and layout scale (dpi x text scale)
     ImGui_ImplSDL2_InitForSDLRenderer(window);
     ImGui_ImplSDLRenderer_Init(renderer);
 
@@ -167,6 +169,7 @@ int RunApp(AppState& app, const AppOptions& opt) {
             last_frame = true;
         }
         if (app.session) app.session->Update(t);
+        UpdateAudio(app, t, opt.headless);
 
         if (app.fullscreen != was_fullscreen) {
             SDL_SetWindowFullscreen(window, app.fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
@@ -177,6 +180,7 @@ int RunApp(AppState& app, const AppOptions& opt) {
             continue;
         }
 
+        UpdateThemeAndFonts(app);
         ImGui_ImplSDLRenderer_NewFrame();
         ImGui_ImplSDL2_NewFrame();
         ImGui::NewFrame();
@@ -185,7 +189,9 @@ int RunApp(AppState& app, const AppOptions& opt) {
         DrawControls(app, t);
         DrawMetrics(app, t);
         ImGui::Render();
-        SDL_SetRenderDrawColor(renderer, 9, 14, 24, 255);
+        const core::Rgb bg = Pal(app).background;
+        SDL_SetRenderDrawColor(renderer, static_cast<Uint8>(bg.r * 255.0 + 0.5), static_cast<Uint8>(bg.g * 255.0 + 0.5),
+                               static_cast<Uint8>(bg.b * 255.0 + 0.5), 255);
         SDL_RenderClear(renderer);
         ImGui_ImplSDLRenderer_RenderDrawData(ImGui::GetDrawData());
         ++frames;
@@ -245,12 +251,14 @@ int RunApp(AppState& app, const AppOptions& opt) {
             j["session_id"] = app.session->recording_folder().filename().string();
             j["recorded"] = app.session->recorder_error().empty();
         }
+        AddAudioJson(app, j);
         std::cout << j.dump() << std::endl;
     }
     if (!opt.headless)
         if (std::string e = core::SaveSettings(app.config_dir, app.settings); !e.empty())
             std::fprintf(stderr, "attune: %s\n", e.c_str());
 
+    if (app.audio) CloseAudio(app);
     if (orb) SDL_DestroyTexture(orb);
     ImGui_ImplSDLRenderer_Shutdown();
     ImGui_ImplSDL2_Shutdown();

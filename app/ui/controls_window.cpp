@@ -228,6 +228,7 @@ void DrawControls(AppState& app, double now_s) {
         ImGui::TextDisabled("Source: simulated heart (no sensor configured)");
     }
     ImGui::Checkbox("Show heart-rate trace", &app.settings.show_heart_trace);
+    DrawSoundAccessControls(app);
 
     if (!app.messages.empty()) {
         ImGui::Separator();
