@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -103,6 +104,7 @@ public:
         m_synth = core::BreathSynth(have.freq);
         m_buffer_s = static_cast<double>(have.samples) / have.freq;
         m_float.resize(std::max<std::size_t>(have.samples, 4096));
+        m_timeline = std::make_unique<TimelineEntry[]>(kTimelineCap);
         SDL_PauseAudioDevice(m_device, 0);
         return true;
     }
@@ -126,6 +128,11 @@ public:
         j["last_t_s"] = m_last_t_s.load();
         j["resyncs"] = m_resyncs.load();
         j["max_clock_error_s"] = m_max_err_s.load();
+        // Per buffer: [first sample index, its pacer time, pacer seconds per sample] (while active).
+        nlohmann::json tl = nlohmann::json::array();
+        const std::size_t n = m_timeline_n.load(std::memory_order_acquire);
+        for (std::size_t i = 0; i < n; ++i) tl.push_back({m_timeline[i].sample, m_timeline[i].t_s, m_timeline[i].dt_s});
+        j["timeline"] = std::move(tl);
         return j;
     }
 
@@ -172,7 +179,7 @@ private:
                 m_synth.Resync();
                 m_have_t = true;
             } else {
-                corr = std::clamp(err_real_s / 1.0, -0.05, 0.05);  // close the gap over ~1 s
+                corr = std::clamp(err_real_s / 1.0, -0.10, 0.10);  // close the gap over ~1 s
                 if (m_first_active_sample.load(std::memory_order_relaxed) >= 0)
                     m_max_err_s.store(std::max(m_max_err_s.load(std::memory_order_relaxed), std::abs(err_real_s)),
                                       std::memory_order_relaxed);
@@ -185,6 +192,13 @@ private:
         } else if (paused) {
             m_have_t = false;  // resume resynchronises (time did not run while paused)
         }
+        if (active && m_timeline) {
+            const std::size_t k = m_timeline_n.load(std::memory_order_relaxed);
+            if (k < kTimelineCap) {
+                m_timeline[k] = {m_samples.load(std::memory_order_relaxed), m_t_s, dt};
+                m_timeline_n.store(k + 1, std::memory_order_release);
+            }
+        }
         for (std::size_t done = 0; done < n;) {
             const std::size_t m = std::min(n - done, m_float.size());
             m_synth.Render(m_float.data(), m, m_t_s, dt);
@@ -196,6 +210,16 @@ private:
         m_samples.fetch_add(static_cast<std::int64_t>(n), std::memory_order_relaxed);
         if (active) m_last_t_s.store(m_t_s, std::memory_order_relaxed);
     }
+
+    // The audio clock per buffer, for headless checks (the first ~25 minutes at 1024-sample
+    // buffers; preallocated, filled by the callback, read after the run).
+    struct TimelineEntry {
+        std::int64_t sample;
+        double t_s, dt_s;
+    };
+    static constexpr std::size_t kTimelineCap = 1u << 16;
+    std::unique_ptr<TimelineEntry[]> m_timeline;
+    std::atomic<std::size_t> m_timeline_n{0};
 
     SDL_AudioDeviceID m_device = 0;
     int m_rate_hz = 44100;

@@ -5,7 +5,7 @@
 //
 // Clock: the callback keeps its own pacer time, advanced by the sample count (x --speed). At each
 // buffer it compares it with the main thread's pacer clock (steady clock based) and slews the
-// sample step by at most 5 % to stay in step (device clocks drift); an error above 0.5 s (pause,
+// sample step by at most 10 % to stay in step (device clocks drift); an error above 0.5 s (pause,
 // restart, a stalled device) resynchronises at once. The first sample of a buffer is aimed at the
 // moment it will be heard, one buffer after it is rendered.
 #pragma once
@@ -22,7 +22,8 @@ struct AppState;
 void UpdateAudio(AppState& app, double now_s, bool headless);  // main thread, every frame
 void CloseAudio(AppState& app);
 // Headless --json: "audio": {sample_rate_hz, samples, first_active_sample, first_active_t_s,
-// last_t_s, resyncs, max_clock_error_s} (absent when no device was opened).
+// last_t_s, resyncs, max_clock_error_s, timeline: [[sample, t_s, dt_s] per buffer]} (absent
+// when no device was opened).
 void AddAudioJson(const AppState& app, nlohmann::json& j);
 
 }  // namespace attune::ui

@@ -130,11 +130,11 @@ void BreathSynth::Render(float* out, std::size_t n, double t0_s, double dt_s) {
             const PacerState st = m_pacer->At(t);
             if (st.paced && !st.finished) {
                 // Cue at every phase change: the (breath, phase) pair differs from the previous
-                // sample's while time moved forward by a normal step. At the very start of a
-                // phase with no history (session start), the phase's own cue still sounds.
+                // sample's while time moved forward by a normal step. With no history (session
+                // start, an audio device opened late) a phase less than 0.3 s old still gets its cue.
                 const bool changed = m_have_prev && (st.breath_count != m_prev_breath || st.phase_index != m_prev_phase) &&
                                      t >= m_prev_t;
-                const bool fresh = !m_have_prev && st.phase_duration_s - st.phase_remaining_s < 0.05;
+                const bool fresh = !m_have_prev && st.phase_duration_s - st.phase_remaining_s < 0.3;
                 if (changed || fresh) Trigger(st.phase);
                 m_have_prev = true;
                 m_prev_breath = st.breath_count;
