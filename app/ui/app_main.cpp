@@ -66,6 +66,7 @@ void HandleKey(AppState& app, SDL_Keycode key, double now_s) {
             else app.session->TogglePause(now_s);
             break;
         case SDLK_F11: app.fullscreen = !app.fullscreen; break;
+        case SDLK_m: app.settings.sound.muted = !app.settings.sound.muted; break;  // eyes closed: mute by key
         case SDLK_ESCAPE: app.fullscreen = false; break;
         case SDLK_TAB:
             app.view = app.view == AppState::View::Client ? AppState::View::Practitioner : AppState::View::Client;

@@ -235,7 +235,7 @@ void DrawControls(AppState& app, double now_s) {
         for (const auto& m : app.messages) ImGui::TextWrapped("%s", m.c_str());
     }
     ImGui::Separator();
-    ImGui::TextDisabled("Space start/pause   Tab client view   F11 full screen   Esc leave it");
+    ImGui::TextDisabled("Space start/pause   Tab client view   F11 full screen   Esc leave it   M mute");
     ImGui::End();
 }
 

@@ -238,13 +238,24 @@ TEST_CASE("disk audio: cue tones start at the pacer's phase changes", "[app][sou
             quiet = true;
         }
     }
+    // Where the audio clock jumped to catch up with the session clock (a stalled device on a
+    // loaded machine): a cue skipped over is played late, within 0.3 s, by design.
+    std::vector<double> jumps;
+    const auto& tl = run.audio.at("timeline");
+    for (std::size_t k = 1; k < tl.size(); ++k) {
+        const double expect = tl[k - 1].at(1).get<double>() +
+                              (tl[k].at(0).get<double>() - tl[k - 1].at(0).get<double>()) * tl[k - 1].at(2).get<double>();
+        if (std::abs(tl[k].at(1).get<double>() - expect) > 0.02) jumps.push_back(tl[k].at(1).get<double>());
+    }
     REQUIRE(onsets.size() >= 4);
     for (double t : onsets) {
-        INFO("onset at pacer time " << t);
+        INFO("onset at pacer time " << t << ", " << jumps.size() << " clock jumps");
         if (t < 0.5) continue;  // the first inhale's cue sounds as soon as the device runs
-        // Each onset sits on a phase boundary (multiples of 4 s), within 0.1 s of pacer time.
+        // Each onset sits on a phase boundary (multiples of 4 s), within 0.1 s of pacer time,
+        // unless the clock jumped just before it.
         const double nearest = 4.0 * std::round(t / 4.0);
-        CHECK(std::abs(t - nearest) < 0.1);
+        const bool after_jump = std::any_of(jumps.begin(), jumps.end(), [&](double j) { return t >= j - 1e-6 && t - j < 0.31; });
+        CHECK((std::abs(t - nearest) < 0.1 || after_jump));
     }
 }
 
