@@ -62,7 +62,7 @@ bool HaveDisplayHint() {
 void HandleKey(AppState& app, SDL_Keycode key, double now_s) {
     switch (key) {
         case SDLK_SPACE:
-            if (!app.session || !app.session->running()) StartSession(app, now_s);
+            if (!app.session || !app.session->running()) RequestStart(app, now_s);
             else app.session->TogglePause(now_s);
             break;
         case SDLK_F11: app.fullscreen = !app.fullscreen; break;
@@ -71,6 +71,8 @@ void HandleKey(AppState& app, SDL_Keycode key, double now_s) {
         case SDLK_TAB:
             app.view = app.view == AppState::View::Client ? AppState::View::Practitioner : AppState::View::Client;
             break;
+        case SDLK_h: app.session_ui.history_open = !app.session_ui.history_open; break;
+        case SDLK_r: if (app.session) app.session->StartRecovery(); break;
         case SDLK_1: case SDLK_2: case SDLK_3: case SDLK_4:
             if (app.session) app.session->AddMarker(MarkerText(static_cast<int>(key - SDLK_1)));
             break;
@@ -170,6 +172,7 @@ int RunApp(AppState& app, const AppOptions& opt) {
             last_frame = true;
         }
         if (app.session) app.session->Update(t);
+        UpdateSessionUi(app, t);
         UpdateAudio(app, t, opt.headless);
 
         if (app.fullscreen != was_fullscreen) {
@@ -189,6 +192,8 @@ int RunApp(AppState& app, const AppOptions& opt) {
         DrawPacerView(app, t);
         DrawControls(app, t);
         DrawMetrics(app, t);
+        DrawHistory(app, t);
+        DrawJournal(app, t);
         ImGui::Render();
         const core::Rgb bg = Pal(app).background;
         SDL_SetRenderDrawColor(renderer, static_cast<Uint8>(bg.r * 255.0 + 0.5), static_cast<Uint8>(bg.g * 255.0 + 0.5),
@@ -209,6 +214,7 @@ int RunApp(AppState& app, const AppOptions& opt) {
     }
 
     if (app.session && app.session->running()) app.session->Stop(opt.headless ? opt.duration_s : now());
+    FinishRunJournal(app);
     if (app.made_source.threaded) app.made_source.threaded->Stop();  // decoder stats are ours now
     if (!opt.beats_out.empty() && app.session) {
         // Accepted beats with their artifact class, as `attune analyze --signal rr` writes them.
