@@ -115,6 +115,12 @@ public:
     void Publish(const Control& c) { m_control.Write(c); }
     void Collect() { delete m_retired.exchange(nullptr, std::memory_order_acq_rel); }
 
+    // Stops the callback for good (the statistics are then final).
+    void Stop() {
+        if (m_device != 0) SDL_CloseAudioDevice(m_device);
+        m_device = 0;
+    }
+
     const void* last_session = nullptr;
     double last_pacer_t_s = 0.0;
 
@@ -290,7 +296,11 @@ void CloseAudio(AppState& app) {
 }
 
 void AddAudioJson(const AppState& app, nlohmann::json& j) {
-    if (app.audio) j["audio"] = app.audio->Stats();
+    if (!app.audio) return;
+    // Close the device first: the counts then match what the device received (SDL writes
+    // silence of its own only while the device is paused, before the first callback).
+    app.audio->Stop();
+    j["audio"] = app.audio->Stats();
 }
 
 }  // namespace attune::ui

@@ -168,8 +168,12 @@ AudioRun RunWithSound(const std::string& mode, const std::string& preset, double
     run.rate = run.audio.at("sample_rate_hz").get<double>();
     run.samples = ReadRaw(raw);
     const auto n = run.audio.at("samples").get<std::size_t>();
+    // The disk driver writes silence of its own while the device is still paused (before our
+    // first callback): drop that pre-roll so file index = callback sample index.
     REQUIRE(run.samples.size() >= n);
-    run.samples.resize(n);
+    const std::size_t pre_roll = run.samples.size() - n;
+    CHECK(pre_roll <= 8 * 4096);
+    run.samples.erase(run.samples.begin(), run.samples.begin() + static_cast<std::ptrdiff_t>(pre_roll));
     REQUIRE_FALSE(run.audio.at("first_active_sample").is_null());
     WriteSpectrogram(run.samples, run.rate, kTmp / ("spectrogram-" + mode + ".png"));
     return run;
@@ -307,8 +311,10 @@ TEST_CASE("high contrast: black background, pure white text", "[app][access]") {
     }
     const unsigned char* d = dark.at(5, 300);
     CHECK(std::max({d[0], d[1], d[2]}) >= 14);  // the dark theme's blue-black
-    CHECK(white_pixels(hc, hc.w - 360) > 500);   // panel text is pure white
-    CHECK(white_pixels(dark, dark.w - 360) < 50);
+    const int hc_white = white_pixels(hc, hc.w - 360), dark_white = white_pixels(dark, dark.w - 360);
+    INFO("pure white pixels in the panel: " << hc_white << " vs " << dark_white);
+    CHECK(hc_white > 500);                // panel text is pure white
+    CHECK(hc_white > 10 * dark_white);    // the dark theme's text is a soft off-white
 }
 
 TEST_CASE("text scale enlarges text and layout with a rebuilt font atlas", "[app][access]") {
