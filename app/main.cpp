@@ -21,6 +21,7 @@
 #include "attune/core/settings.hpp"
 #include "ui/app_main.hpp"
 #include "ui/app_state.hpp"
+#include "ui/sound_access_cli.hpp"
 
 namespace {
 
@@ -113,6 +114,8 @@ int main(int argc, char** argv) {
     std::string view = "practitioner";
     cli.add_option("--view", view, "Start in the practitioner view (signals, metrics, controls) or the calm client view (Tab switches)")
         ->check(CLI::IsMember({"practitioner", "client"}));
+    attune::ui::SoundAccessCli sound_access;
+    sound_access.Add(cli);
 
     // Ratings, note, recovery and windows for scripted runs (the app asks in a popup).
     int rating_before = -1, rating_after = -1;
@@ -252,6 +255,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "attune: %s\n", loaded_settings.warning.c_str());
         app.messages.push_back(loaded_settings.warning);
     }
+    sound_access.Apply(app);
 
     for (const auto& d : attune::core::AssetDirs()) app.preset_dirs.push_back(d / "presets");
     app.preset_dirs.push_back(app.config_dir / "presets");

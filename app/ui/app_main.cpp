@@ -20,6 +20,8 @@
 #include "imgui_impl_sdlrenderer.h"
 #include "attune/core/analyze.hpp"
 #include "ui/app_state.hpp"
+#include "ui/audio_output.hpp"
+#include "ui/palette.hpp"
 
 namespace attune::ui {
 
@@ -64,6 +66,7 @@ void HandleKey(AppState& app, SDL_Keycode key, double now_s) {
             else app.session->TogglePause(now_s);
             break;
         case SDLK_F11: app.fullscreen = !app.fullscreen; break;
+        case SDLK_m: app.settings.sound.muted = !app.settings.sound.muted; break;  // eyes closed: mute by key
         case SDLK_ESCAPE: app.fullscreen = false; break;
         case SDLK_TAB:
             app.view = app.view == AppState::View::Client ? AppState::View::Practitioner : AppState::View::Client;
@@ -126,8 +129,8 @@ int RunApp(AppState& app, const AppOptions& opt) {
     ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
     io.IniFilename = nullptr;  // layout is fixed; settings live in our own file
-    ApplyTheme(app.dpi_scale);
-    app.fonts = LoadFonts(app.dpi_scale * std::max(1.0f, pixel_ratio > 1.01f ? 1.0f : 1.0f), app.settings.text_scale);
+    app.base_dpi_scale = app.dpi_scale;
+    UpdateThemeAndFonts(app);  // theme, fonts and layout scale (dpi x text scale)
     ImGui_ImplSDL2_InitForSDLRenderer(window);
     ImGui_ImplSDLRenderer_Init(renderer);
 
@@ -180,6 +183,7 @@ int RunApp(AppState& app, const AppOptions& opt) {
         last_t = t;
         ProgramTick(app);
         if (opt.headless && ProgramFinished(app)) last_frame = true;  // a program runs to its end
+        UpdateAudio(app, t, opt.headless);
 
         if (app.fullscreen != was_fullscreen) {
             SDL_SetWindowFullscreen(window, app.fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
@@ -190,6 +194,7 @@ int RunApp(AppState& app, const AppOptions& opt) {
             continue;
         }
 
+        UpdateThemeAndFonts(app);
         ImGui_ImplSDLRenderer_NewFrame();
         ImGui_ImplSDL2_NewFrame();
         ImGui::NewFrame();
@@ -202,7 +207,9 @@ int RunApp(AppState& app, const AppOptions& opt) {
         DrawHistory(app, t);
         DrawJournal(app, t);
         ImGui::Render();
-        SDL_SetRenderDrawColor(renderer, 9, 14, 24, 255);
+        const core::Rgb bg = Pal(app).background;
+        SDL_SetRenderDrawColor(renderer, static_cast<Uint8>(bg.r * 255.0 + 0.5), static_cast<Uint8>(bg.g * 255.0 + 0.5),
+                               static_cast<Uint8>(bg.b * 255.0 + 0.5), 255);
         SDL_RenderClear(renderer);
         ImGui_ImplSDLRenderer_RenderDrawData(ImGui::GetDrawData());
         ++frames;
@@ -265,12 +272,14 @@ int RunApp(AppState& app, const AppOptions& opt) {
             j["session_id"] = app.session->recording_folder().filename().string();
             j["recorded"] = app.session->recorder_error().empty();
         }
+        AddAudioJson(app, j);
         std::cout << j.dump() << std::endl;
     }
     if (!opt.headless)
         if (std::string e = core::SaveSettings(app.config_dir, app.settings); !e.empty())
             std::fprintf(stderr, "attune: %s\n", e.c_str());
 
+    if (app.audio) CloseAudio(app);
     if (orb) SDL_DestroyTexture(orb);
     ImGui_ImplSDLRenderer_Shutdown();
     ImGui_ImplSDL2_Shutdown();

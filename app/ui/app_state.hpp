@@ -24,6 +24,8 @@ struct ImFont;
 
 namespace attune::ui {
 
+class AudioOutput;  // audio_output.cpp
+
 struct Fonts {
     ImFont* body = nullptr;
     ImFont* large = nullptr;  // phase word
@@ -86,6 +88,15 @@ struct AppState {
     Fonts fonts;
     void* orb_texture = nullptr;  // ImTextureID of the orb sprite (an SDL_Texture*)
     float dpi_scale = 1.0f;
+
+    // Sound (audio_output.cpp) and accessibility (theme.cpp): dpi_scale above already includes
+    // settings.text_scale; the theme and fonts are rebuilt when these differ from the settings.
+    std::shared_ptr<AudioOutput> audio;
+    bool audio_failed = false;
+    bool sound_cli = false;  // --sound given: headless runs open the audio device only then
+    float base_dpi_scale = 1.0f;
+    float applied_text_scale = 0.0f;
+    std::string applied_theme;
 };
 
 // Creates a session for the current pattern on the configured source and starts it at now_s.
@@ -130,5 +141,12 @@ void AddProgramJson(const AppState& app, nlohmann::json& j);  // headless --json
 // Theme and fonts (theme.cpp).
 void ApplyTheme(float dpi_scale);
 Fonts LoadFonts(float dpi_scale, float text_scale);
+// Re-applies theme, sizes and fonts (a rebuilt atlas, crisp at any text scale) when the theme or
+// text scale settings changed; call before the frame's NewFrame.
+void UpdateThemeAndFonts(AppState& app);
+// The Sound and Accessibility sections of the controls panel (sound_access_panel.cpp).
+void DrawSoundAccessControls(AppState& app);
+// Reduced motion: a rising and falling bar for the lung volume instead of the orb (breath_bar.cpp).
+void DrawBreathBar(const AppState& app, float cx, float cy, float max_half_h, float volume, unsigned int colour);
 
 }  // namespace attune::ui

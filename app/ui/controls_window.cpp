@@ -243,13 +243,14 @@ void DrawControls(AppState& app, double now_s) {
         ImGui::TextDisabled("Source: simulated heart (no sensor configured)");
     }
     ImGui::Checkbox("Show heart-rate trace", &app.settings.show_heart_trace);
+    DrawSoundAccessControls(app);
 
     if (!app.messages.empty()) {
         ImGui::Separator();
         for (const auto& m : app.messages) ImGui::TextWrapped("%s", m.c_str());
     }
     ImGui::Separator();
-    ImGui::TextDisabled("Space start/pause   Tab client view   F11 full screen   Esc leave it");
+    ImGui::TextDisabled("Space start/pause   Tab client view   F11 full screen   Esc leave it   M mute");
     ImGui::End();
 }
 

@@ -7,6 +7,7 @@
 
 #include "imgui.h"
 #include "ui/app_state.hpp"
+#include "ui/palette.hpp"
 
 namespace attune::ui {
 
@@ -28,10 +29,12 @@ void DrawHeartTrace(const AppState& app, float x, float y, float w, float h) {
     const float s = app.dpi_scale;
     const float left = 56 * s, bottom = 26 * s, top = 22 * s;
     const ImVec2 a(x + left, y + top), b(x + w - 10 * s, y + h - bottom);
-    dl->AddRectFilled(ImVec2(x, y), ImVec2(x + w, y + h), IM_COL32(14, 20, 32, 230), 10 * s);
+    const core::PaletteColors& pal = Pal(app);
+    dl->AddRectFilled(ImVec2(x, y), ImVec2(x + w, y + h), Col(pal.panel, 0.9f), 10 * s);
+    if (HighContrast(app)) dl->AddRect(ImVec2(x, y), ImVec2(x + w, y + h), Col(pal.grid), 10 * s);
     ImFont* font = app.fonts.small;
     const float fs = font->FontSize;
-    const ImU32 axis_col = IM_COL32(120, 135, 150, 255);
+    const ImU32 axis_col = Col(pal.axis);
     dl->AddText(font, fs, ImVec2(x + 10 * s, y + 4 * s), axis_col, "Heart rate (bpm) over breathing");
 
     const core::LiveSession* session = app.session.get();
@@ -56,7 +59,7 @@ void DrawHeartTrace(const AppState& app, float x, float y, float w, float h) {
     const double ystep = NiceStep(hi - lo, 4);
     for (double v = std::ceil(lo / ystep) * ystep; v <= hi; v += ystep) {
         const float yy = Y(v);
-        dl->AddLine(ImVec2(a.x, yy), ImVec2(b.x, yy), IM_COL32(60, 72, 90, 90), 1.0f);
+        dl->AddLine(ImVec2(a.x, yy), ImVec2(b.x, yy), Col(pal.grid, 0.35f), 1.0f);
         std::snprintf(label, sizeof label, "%.0f", v);
         const ImVec2 ts = font->CalcTextSizeA(fs, 1e9f, 0.0f, label);
         dl->AddText(font, fs, ImVec2(a.x - ts.x - 6 * s, yy - ts.y * 0.5f), axis_col, label);
@@ -76,8 +79,8 @@ void DrawHeartTrace(const AppState& app, float x, float y, float w, float h) {
     // Breathing curve: a soft filled band (lung volume 0..1 scaled to the plot height).
     const auto& vol = session->recent_volume();
     if (session->pacer().pattern().paced && vol.size() > 1) {
-        const ImU32 fill = IM_COL32(70, 150, 160, 45);
-        const ImU32 edge = IM_COL32(90, 180, 190, 110);
+        const ImU32 fill = Col(pal.breath, HighContrast(app) ? 0.30f : 0.18f);
+        const ImU32 edge = Col(pal.breath, HighContrast(app) ? 0.9f : 0.45f);
         // Adjacent quads without anti-aliased fringes, so their shared edges leave no seams.
         const ImDrawListFlags saved = dl->Flags;
         dl->Flags &= ~ImDrawListFlags_AntiAliasedFill;
@@ -101,7 +104,7 @@ void DrawHeartTrace(const AppState& app, float x, float y, float w, float h) {
         }
     }
     // Heart rate: a line through beat-to-beat rates, with a dot per beat.
-    const ImU32 hr_col = IM_COL32(250, 170, 120, 255);
+    const ImU32 hr_col = Col(pal.heart);
     ImVec2 prev(0, 0);
     bool have_prev = false;
     for (const auto& beat : session->recent_beats()) {

@@ -7,6 +7,7 @@
 
 #include "imgui.h"
 #include "ui/app_state.hpp"
+#include "ui/palette.hpp"
 
 namespace attune::ui {
 
@@ -15,7 +16,10 @@ namespace {
 const char* kMarkers[] = {"Client reports tension", "Client reports calm", "Distraction", "Movement / talking"};
 
 void Explain(const char* text) {
-    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.55f, 0.62f, 0.68f, 1.0f));
+    // Between the theme's dim and normal text (dark: the muted grey-blue; high contrast: near white).
+    const ImVec4 dim = ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled), full = ImGui::GetStyleColorVec4(ImGuiCol_Text);
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(dim.x + (full.x - dim.x) * 0.12f, dim.y + (full.y - dim.y) * 0.12f,
+                                                 dim.z + (full.z - dim.z) * 0.12f, 1.0f));
     ImGui::TextWrapped("%s", text);
     ImGui::PopStyleColor();
 }
@@ -62,10 +66,11 @@ void DrawMetrics(AppState& app, double /*now_s*/) {
     // Signal quality light.
     const char* quality = "waiting";
     ImVec4 light(0.5f, 0.5f, 0.5f, 1.0f);
-    if (m.leads_off) { quality = "sensor off / no finger"; light = ImVec4(0.9f, 0.4f, 0.3f, 1.0f); }
+    const core::PaletteColors& pal = Pal(app);
+    if (m.leads_off) { quality = "sensor off / no finger"; light = Vec(pal.bad); }
     else if (m.quality) {
         quality = dsp::to_string(m.quality->state);
-        light = m.quality->state == dsp::QualityState::Good ? ImVec4(0.35f, 0.8f, 0.55f, 1.0f) : ImVec4(0.95f, 0.7f, 0.3f, 1.0f);
+        light = m.quality->state == dsp::QualityState::Good ? Vec(pal.good) : Vec(pal.warn);
     }
     ImGui::ColorButton("##quality", light, ImGuiColorEditFlags_NoTooltip | ImGuiColorEditFlags_NoPicker, ImVec2(14, 14));
     ImGui::SameLine();
@@ -103,7 +108,7 @@ void DrawMetrics(AppState& app, double /*now_s*/) {
         if (pacer > 0.0) {
             const bool following = std::abs(m.breathing->rate_bpm - pacer) <= 1.0;
             ImGui::SameLine();
-            ImGui::TextColored(following ? ImVec4(0.45f, 0.85f, 0.6f, 1) : ImVec4(0.95f, 0.7f, 0.3f, 1),
+            ImGui::TextColored(following ? Vec(pal.good) : Vec(pal.warn),
                                following ? "following the pacer" : "not with the pacer");
         }
     } else {

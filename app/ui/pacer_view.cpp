@@ -7,6 +7,7 @@
 
 #include "imgui.h"
 #include "ui/app_state.hpp"
+#include "ui/palette.hpp"
 
 namespace attune::ui {
 
@@ -17,8 +18,12 @@ ImU32 Mix(ImVec4 a, ImVec4 b, float t, float alpha) {
     return ImGui::GetColorU32(ImVec4(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t, a.z + (b.z - a.z) * t, alpha));
 }
 
-void CenteredText(ImDrawList* dl, ImFont* font, float size, ImVec2 center, ImU32 col, const char* text) {
+void CenteredText(ImDrawList* dl, ImFont* font, float size, ImVec2 center, ImU32 col, const char* text, bool outline = false) {
     const ImVec2 sz = font->CalcTextSizeA(size, 1e9f, 0.0f, text);
+    if (outline)  // high contrast: a black rim keeps white words readable over the bright orb
+        for (float dx : {-2.0f, 0.0f, 2.0f})
+            for (float dy : {-2.0f, 0.0f, 2.0f})
+                dl->AddText(font, size, ImVec2(center.x - sz.x * 0.5f + dx, center.y - sz.y * 0.5f + dy), IM_COL32(0, 0, 0, 255), text);
     dl->AddText(font, size, ImVec2(center.x - sz.x * 0.5f, center.y - sz.y * 0.5f), col, text);
 }
 
@@ -54,7 +59,8 @@ void DrawPacerView(AppState& app, double /*now_s*/) {
     core::PacerState st = running ? session->pacer_state() : core::Pacer(app.pattern).At(0.0);
 
     // --- top line: pattern, rate, time left, source ------------------------------------------
-    const ImU32 dim = IM_COL32(150, 165, 180, 255);
+    const core::PaletteColors& pal = Pal(app);
+    const ImU32 dim = Col(pal.text_dim);
     char line[160];
     const core::BreathPattern& pattern = running ? session->pacer().pattern() : app.pattern;
     dl->AddText(app.fonts.body, app.fonts.body->FontSize, ImVec2(p0.x + 20 * s, p0.y + 16 * s), dim, pattern.name.c_str());
@@ -72,8 +78,8 @@ void DrawPacerView(AppState& app, double /*now_s*/) {
         const char* badge = "simulated heart";
         const ImVec2 bsz = app.fonts.small->CalcTextSizeA(app.fonts.small->FontSize, 1e9f, 0.0f, badge);
         const ImVec2 b0(p0.x + 20 * s, p0.y + 44 * s);
-        dl->AddRectFilled(b0, ImVec2(b0.x + bsz.x + 16 * s, b0.y + bsz.y + 6 * s), IM_COL32(40, 60, 80, 200), 8 * s);
-        dl->AddText(app.fonts.small, app.fonts.small->FontSize, ImVec2(b0.x + 8 * s, b0.y + 3 * s), IM_COL32(170, 200, 220, 255), badge);
+        dl->AddRectFilled(b0, ImVec2(b0.x + bsz.x + 16 * s, b0.y + bsz.y + 6 * s), HighContrast(app) ? Col(pal.frame) : IM_COL32(40, 60, 80, 200), 8 * s);
+        dl->AddText(app.fonts.small, app.fonts.small->FontSize, ImVec2(b0.x + 8 * s, b0.y + 3 * s), Col(pal.text), badge);
     }
 
     // --- the orb ------------------------------------------------------------------------------
@@ -88,44 +94,51 @@ void DrawPacerView(AppState& app, double /*now_s*/) {
     const float vol = static_cast<float>(std::clamp(st.volume, 0.0, 1.0));
     const float r = r_min + (r_max - r_min) * vol;
 
-    ImVec4 exhale_col(0.33f, 0.45f, 0.85f, 1.0f);  // deep blue when empty
-    ImVec4 inhale_col(0.36f, 0.82f, 0.80f, 1.0f);  // soft teal when full
+    ImVec4 exhale_col = Vec(pal.orb_exhale);  // deep blue when empty
+    ImVec4 inhale_col = Vec(pal.orb_inhale);  // soft teal when full
     // Biofeedback: with coherence rising the orb warms from cool blue towards a soft gold
     // (a blue-orange axis stays distinguishable with the common colour-vision deficiencies).
     const float level = FeedbackLevel(app);
     if (level >= 0.0f) {
-        const ImVec4 cool(0.30f, 0.42f, 0.80f, 1.0f), warm(0.98f, 0.78f, 0.42f, 1.0f);
+        const ImVec4 cool = Vec(pal.orb_cool), warm = Vec(pal.orb_warm);
         auto lerp = [](ImVec4 a, ImVec4 b, float t) {
             return ImVec4(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t, a.z + (b.z - a.z) * t, 1.0f);
         };
-        inhale_col = lerp(ImVec4(0.36f, 0.62f, 0.90f, 1.0f), warm, level);
-        exhale_col = lerp(cool, ImVec4(0.92f, 0.66f, 0.40f, 1.0f), level);
+        inhale_col = lerp(lerp(cool, ImVec4(1, 1, 1, 1), 0.15f), warm, level);
+        exhale_col = lerp(cool, lerp(warm, ImVec4(0, 0, 0, 1), 0.08f), level);
     }
     // The orb is one pre-rendered soft sprite (core plus glow, see orb_texture.cpp) tinted and
     // scaled: a single quad, smooth at any size, cheap for software renderers too.
     const float sprite_r = r * kOrbSpriteExtent;
-    if (app.orb_texture)
+    ImVec2 word_center = center;
+    if (app.settings.reduced_motion) {
+        // Reduced motion: a bar left of centre, the words to its right; no sprite, no glow.
+        DrawBreathBar(app, center.x - r_max * 0.5f, center.y, r_max * 0.9f, vol, Mix(exhale_col, inhale_col, vol, 1.0f));
+        word_center.x = center.x + r_max * 0.45f;
+    } else if (app.orb_texture)
         dl->AddImage(app.orb_texture, ImVec2(center.x - sprite_r, center.y - sprite_r),
                      ImVec2(center.x + sprite_r, center.y + sprite_r), ImVec2(0, 0), ImVec2(1, 1),
                      Mix(exhale_col, inhale_col, vol, 0.95f));
     else
         dl->AddCircleFilled(center, r, Mix(exhale_col, inhale_col, vol, 0.85f), 128);
-    dl->AddCircle(center, r_max, IM_COL32(120, 150, 180, 40), 128, 1.5f * s);  // the full-breath guide
+    if (!app.settings.reduced_motion)
+        dl->AddCircle(center, r_max, HighContrast(app) ? Col(pal.axis, 0.6f) : IM_COL32(120, 150, 180, 40), 128, 1.5f * s);  // the full-breath guide
 
     // --- phase word and countdown ------------------------------------------------------------
-    const ImU32 word_col = IM_COL32(240, 246, 250, 255);
+    const ImU32 word_col = Col(pal.phase_word);
     if (!running) {
-        CenteredText(dl, app.fonts.large, app.fonts.large->FontSize, center, word_col, "Ready");
-        CenteredText(dl, app.fonts.body, app.fonts.body->FontSize, ImVec2(center.x, center.y + 42 * s), word_col,
+        CenteredText(dl, app.fonts.large, app.fonts.large->FontSize, word_center, word_col, "Ready");
+        CenteredText(dl, app.fonts.body, app.fonts.body->FontSize, ImVec2(word_center.x, center.y + 42 * s), word_col,
                      "press Space to begin");
     } else if (st.finished) {
-        CenteredText(dl, app.fonts.large, app.fonts.large->FontSize, center, word_col, "Well done");
+        CenteredText(dl, app.fonts.large, app.fonts.large->FontSize, word_center, word_col, "Well done");
     } else {
         const char* word = session->paused() ? "Paused" : core::PhaseName(st.phase);
-        CenteredText(dl, app.fonts.large, app.fonts.large->FontSize, center, word_col, word);
+        CenteredText(dl, app.fonts.large, app.fonts.large->FontSize, word_center, word_col, word, HighContrast(app));
         if (st.paced && !session->paused()) {
             std::snprintf(line, sizeof line, "%d", static_cast<int>(std::ceil(st.phase_remaining_s - 1e-6)));
-            CenteredText(dl, app.fonts.body, app.fonts.body->FontSize * 1.3f, ImVec2(center.x, center.y + 44 * s), word_col, line);
+            CenteredText(dl, app.fonts.body, app.fonts.body->FontSize * 1.3f, ImVec2(word_center.x, center.y + 44 * s), word_col, line,
+                         HighContrast(app));
         }
     }
 

@@ -30,8 +30,12 @@ PlotFrame BeginPlot(ImDrawList* dl, ImFont* font, float s, ImVec2 pos, ImVec2 si
     const float fs = font->FontSize;
     f.a = ImVec2(pos.x + 48 * s, pos.y + fs + 10 * s);
     f.b = ImVec2(pos.x + size.x - 10 * s, pos.y + size.y - fs - 10 * s);
-    dl->AddRectFilled(f.outer_min, f.outer_max, IM_COL32(14, 20, 32, 235), 8 * s);
-    const ImU32 axis = IM_COL32(125, 140, 155, 255);
+    // Colours from the ImGui style, which the theme sets (dark or high contrast).
+    const ImGuiStyle& style = ImGui::GetStyle();
+    const bool bordered = style.WindowBorderSize > 0.0f;  // high contrast
+    dl->AddRectFilled(f.outer_min, f.outer_max, bordered ? ImGui::GetColorU32(ImGuiCol_ChildBg) : IM_COL32(14, 20, 32, 235), 8 * s);
+    if (bordered) dl->AddRect(f.outer_min, f.outer_max, ImGui::GetColorU32(ImGuiCol_Separator), 8 * s);
+    const ImU32 axis = bordered ? ImGui::GetColorU32(ImGuiCol_Text) : IM_COL32(125, 140, 155, 255);
     char caption[96];
     std::snprintf(caption, sizeof caption, "%s (%s)", title, y_unit);
     dl->AddText(font, fs, ImVec2(pos.x + 8 * s, pos.y + 4 * s), axis, caption);
@@ -40,7 +44,7 @@ PlotFrame BeginPlot(ImDrawList* dl, ImFont* font, float s, ImVec2 pos, ImVec2 si
     const double ystep = NiceStep(f.y1 - f.y0, 3);
     for (double v = std::ceil(f.y0 / ystep) * ystep; v <= f.y1 + 1e-9; v += ystep) {
         const float yy = f.Y(v);
-        dl->AddLine(ImVec2(f.a.x, yy), ImVec2(f.b.x, yy), IM_COL32(60, 72, 90, 80), 1.0f);
+        dl->AddLine(ImVec2(f.a.x, yy), ImVec2(f.b.x, yy), bordered ? ImGui::GetColorU32(ImGuiCol_Separator, 0.5f) : IM_COL32(60, 72, 90, 80), 1.0f);
         std::snprintf(label, sizeof label, y_fmt, v);
         const ImVec2 ts = font->CalcTextSizeA(fs, 1e9f, 0.0f, label);
         dl->AddText(font, fs, ImVec2(f.a.x - ts.x - 5 * s, yy - ts.y * 0.5f), axis, label);
@@ -54,7 +58,7 @@ PlotFrame BeginPlot(ImDrawList* dl, ImFont* font, float s, ImVec2 pos, ImVec2 si
         dl->AddText(font, fs, ImVec2(xx - ts.x * 0.5f, f.b.y + 4 * s), axis, label);
     }
     const ImVec2 us = font->CalcTextSizeA(fs, 1e9f, 0.0f, x_unit);
-    dl->AddText(font, fs, ImVec2(f.b.x - us.x, pos.y + 4 * s), IM_COL32(95, 110, 125, 255), x_unit);
+    dl->AddText(font, fs, ImVec2(f.b.x - us.x, pos.y + 4 * s), ImGui::GetColorU32(ImGuiCol_TextDisabled), x_unit);
     dl->AddLine(ImVec2(f.a.x, f.b.y), ImVec2(f.b.x, f.b.y), axis, 1.0f);
     dl->PushClipRect(f.a, ImVec2(f.b.x + 1, f.b.y + 1), true);
     return f;
@@ -65,7 +69,7 @@ void EndPlot(ImDrawList* dl) { dl->PopClipRect(); }
 void PlotMessage(ImDrawList* dl, const PlotFrame& f, const char* text) {
     const ImVec2 ts = f.font->CalcTextSizeA(f.font->FontSize, 1e9f, 0.0f, text);
     dl->AddText(f.font, f.font->FontSize, ImVec2(0.5f * (f.a.x + f.b.x - ts.x), 0.5f * (f.a.y + f.b.y - ts.y)),
-                IM_COL32(130, 140, 150, 255), text);
+                ImGui::GetColorU32(ImGuiCol_TextDisabled), text);
 }
 
 }  // namespace attune::ui

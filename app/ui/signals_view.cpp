@@ -8,6 +8,7 @@
 
 #include "imgui.h"
 #include "ui/app_state.hpp"
+#include "ui/palette.hpp"
 #include "ui/plot.hpp"
 
 namespace attune::ui {
@@ -17,9 +18,8 @@ using core::MetricsSample;
 
 namespace {
 
-constexpr ImU32 kLine = IM_COL32(250, 170, 120, 255);   // orange: heart
-constexpr ImU32 kLine2 = IM_COL32(120, 190, 240, 255);  // blue: derived metrics
-constexpr ImU32 kWave = IM_COL32(150, 220, 170, 255);
+// Series colours: the theme's Okabe-Ito orange (heart), sky blue (derived metrics) and bluish
+// green (raw signal), see core/palette.hpp.
 
 void Tachogram(ImDrawList* dl, const AppState& app, ImVec2 pos, ImVec2 size) {
     const auto* s = app.session.get();
@@ -38,7 +38,7 @@ void Tachogram(ImDrawList* dl, const AppState& app, ImVec2 pos, ImVec2 size) {
         for (const auto& b : s->recent_beats()) {
             if (b.t_s < t0 || !b.accepted) { have = false; continue; }
             const ImVec2 p(f.X(b.t_s - t1), f.Y(b.ibi_ms));
-            if (have) dl->AddLine(prev, p, kLine, 1.5f * f.scale);
+            if (have) dl->AddLine(prev, p, Col(Pal(app).heart), 1.5f * f.scale);
             prev = p;
             have = true;
         }
@@ -60,21 +60,21 @@ void Spectrum(ImDrawList* dl, const AppState& app, ImVec2 pos, ImVec2 size) {
     dl->AddRectFilled(ImVec2(f.X(0.0033), f.a.y), ImVec2(f.X(0.04), f.b.y), IM_COL32(90, 90, 120, 35));
     dl->AddRectFilled(ImVec2(f.X(0.04), f.a.y), ImVec2(f.X(0.15), f.b.y), IM_COL32(70, 150, 160, 40));
     dl->AddRectFilled(ImVec2(f.X(0.15), f.a.y), ImVec2(f.X(0.4), f.b.y), IM_COL32(120, 100, 160, 30));
-    dl->AddText(f.font, f.font->FontSize, ImVec2(f.X(0.06), f.a.y + 2), IM_COL32(140, 190, 200, 200), "LF");
-    dl->AddText(f.font, f.font->FontSize, ImVec2(f.X(0.25), f.a.y + 2), IM_COL32(170, 160, 200, 200), "HF");
+    dl->AddText(f.font, f.font->FontSize, ImVec2(f.X(0.06), f.a.y + 2), ImGui::GetColorU32(ImGuiCol_TextDisabled), "LF");
+    dl->AddText(f.font, f.font->FontSize, ImVec2(f.X(0.25), f.a.y + 2), ImGui::GetColorU32(ImGuiCol_TextDisabled), "HF");
     if (spec && spec->valid) {
         ImVec2 prev;
         for (std::size_t i = 0; i < spec->freq_hz.size() && spec->freq_hz[i] <= 0.4; ++i) {
             const ImVec2 p(f.X(spec->freq_hz[i]), f.Y(spec->psd_ms2_per_hz[i]));
-            if (i > 0) dl->AddLine(prev, p, kLine2, 1.5f * f.scale);
+            if (i > 0) dl->AddLine(prev, p, Col(Pal(app).metric), 1.5f * f.scale);
             prev = p;
         }
         if (spec->lf_peak_hz) {
             const float x = f.X(*spec->lf_peak_hz);
-            dl->AddLine(ImVec2(x, f.a.y), ImVec2(x, f.b.y), IM_COL32(250, 220, 120, 200), 1.5f * f.scale);
+            dl->AddLine(ImVec2(x, f.a.y), ImVec2(x, f.b.y), Col(Pal(app).peak, 0.8f), 1.5f * f.scale);
             char label[48];
             std::snprintf(label, sizeof label, "peak %.3f Hz = %.1f/min", *spec->lf_peak_hz, *spec->lf_peak_hz * 60.0);
-            dl->AddText(f.font, f.font->FontSize, ImVec2(x + 4, f.a.y + f.font->FontSize + 2), IM_COL32(250, 220, 120, 230), label);
+            dl->AddText(f.font, f.font->FontSize, ImVec2(x + 4, f.a.y + f.font->FontSize + 2), Col(Pal(app).peak), label);
         }
         if (s->pacer_state().paced && s->pacer_state().rate_bpm > 0.0) {
             const float x = f.X(s->pacer_state().rate_bpm / 60.0);
@@ -114,7 +114,7 @@ void History(ImDrawList* dl, const AppState& app, ImVec2 pos, ImVec2 size, const
         for (const auto& h : s->metrics_history()) {
             if (h.t_s < t1 - span_s || !std::isfinite(h.*field)) { have = false; continue; }
             const ImVec2 p(f.X((h.t_s - t1) / 60.0), f.Y(h.*field));
-            if (have) dl->AddLine(prev, p, kLine2, 1.5f * f.scale);
+            if (have) dl->AddLine(prev, p, Col(Pal(app).metric), 1.5f * f.scale);
             prev = p;
             have = true;
         }
@@ -135,7 +135,7 @@ void RsaBars(ImDrawList* dl, const AppState& app, ImVec2 pos, ImVec2 size) {
         for (std::size_t i = 0; i < n; ++i) {
             const auto& b = br[br.size() - n + i];
             const double x = -static_cast<double>(n - i) + 0.5;
-            dl->AddRectFilled(ImVec2(f.X(x - 0.35), f.Y(b.rsa_bpm)), ImVec2(f.X(x + 0.35), f.b.y), IM_COL32(250, 170, 120, 200), 2.0f);
+            dl->AddRectFilled(ImVec2(f.X(x - 0.35), f.Y(b.rsa_bpm)), ImVec2(f.X(x + 0.35), f.b.y), Col(Pal(app).heart, 0.85f), 2.0f);
         }
     } else {
         PlotMessage(dl, f, "after the first full breaths");
@@ -172,8 +172,8 @@ void Waveform(ImDrawList* dl, const AppState& app, ImVec2 pos, ImVec2 size) {
             if (p.first > p.second) { have = false; continue; }
             const float x = f.a.x + static_cast<float>(c);
             const ImVec2 top(x, f.Y(p.second)), bot(x, f.Y(p.first));
-            dl->AddLine(top, ImVec2(x, bot.y + 1), kWave, 1.0f);
-            if (have) dl->AddLine(prev, top, kWave, 1.0f);
+            dl->AddLine(top, ImVec2(x, bot.y + 1), Col(Pal(app).wave), 1.0f);
+            if (have) dl->AddLine(prev, top, Col(Pal(app).wave), 1.0f);
             prev = bot;
             have = true;
         }

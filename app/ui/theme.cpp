@@ -1,13 +1,50 @@
-// Calm, dark theme and fonts. DejaVu Sans (Debian's fonts-dejavu-core) when present, otherwise
-// ImGui's built-in font scaled up.
+// Calm, dark theme (or high contrast) and fonts. DejaVu Sans (Debian's fonts-dejavu-core) when
+// present, otherwise ImGui's built-in font scaled up. Text scaling rebuilds the font atlas at the
+// new pixel size (crisp, no bitmap stretching) and scales the layout with it.
 #include <filesystem>
 
 #include "imgui.h"
+#include "imgui_impl_sdlrenderer.h"
 #include "ui/app_state.hpp"
+#include "ui/palette.hpp"
 
 namespace attune::ui {
 
+namespace {
+
+void ApplyHighContrast(const core::PaletteColors& p) {
+    ImGuiStyle& style = ImGui::GetStyle();
+    style.WindowBorderSize = 1.0f;
+    style.FrameBorderSize = 1.0f;
+    ImVec4* c = style.Colors;
+    c[ImGuiCol_WindowBg] = Vec(p.background);
+    c[ImGuiCol_ChildBg] = Vec(p.panel);
+    c[ImGuiCol_PopupBg] = Vec(p.panel);
+    c[ImGuiCol_Border] = ImVec4(0.85f, 0.85f, 0.85f, 1.0f);
+    c[ImGuiCol_FrameBg] = Vec(p.frame);
+    c[ImGuiCol_FrameBgHovered] = ImVec4(0.25f, 0.25f, 0.25f, 1.0f);
+    c[ImGuiCol_FrameBgActive] = ImVec4(0.32f, 0.32f, 0.32f, 1.0f);
+    c[ImGuiCol_Button] = ImVec4(0.0f, 0.30f, 0.60f, 1.0f);
+    c[ImGuiCol_ButtonHovered] = ImVec4(0.0f, 0.38f, 0.75f, 1.0f);
+    c[ImGuiCol_ButtonActive] = ImVec4(0.0f, 0.45f, 0.85f, 1.0f);
+    c[ImGuiCol_Header] = ImVec4(0.0f, 0.30f, 0.60f, 1.0f);
+    c[ImGuiCol_HeaderHovered] = ImVec4(0.0f, 0.38f, 0.75f, 1.0f);
+    c[ImGuiCol_HeaderActive] = ImVec4(0.0f, 0.45f, 0.85f, 1.0f);
+    c[ImGuiCol_SliderGrab] = Vec(p.peak);
+    c[ImGuiCol_SliderGrabActive] = Vec(p.peak);
+    c[ImGuiCol_CheckMark] = Vec(p.peak);
+    c[ImGuiCol_Text] = Vec(p.text);
+    c[ImGuiCol_TextDisabled] = Vec(p.text_dim);
+    c[ImGuiCol_Separator] = Vec(p.grid);
+    c[ImGuiCol_TitleBg] = ImVec4(0.12f, 0.12f, 0.12f, 1.0f);
+    c[ImGuiCol_TitleBgActive] = ImVec4(0.18f, 0.18f, 0.18f, 1.0f);
+    c[ImGuiCol_PlotHistogram] = Vec(p.metric);
+}
+
+}  // namespace
+
 void ApplyTheme(float dpi_scale) {
+    ImGui::GetStyle() = ImGuiStyle();  // sizes are scaled from the defaults, never compounded
     ImGui::StyleColorsDark();
     ImGuiStyle& style = ImGui::GetStyle();
     style.WindowRounding = 8.0f;
@@ -37,6 +74,21 @@ void ApplyTheme(float dpi_scale) {
     c[ImGuiCol_TextDisabled] = ImVec4(0.50f, 0.56f, 0.62f, 1.0f);
     c[ImGuiCol_Separator] = ImVec4(0.20f, 0.26f, 0.32f, 1.0f);
     style.ScaleAllSizes(dpi_scale);
+}
+
+void UpdateThemeAndFonts(AppState& app) {
+    if (app.applied_text_scale == app.settings.text_scale && app.applied_theme == app.settings.theme) return;
+    const bool rebuild = app.applied_text_scale != 0.0f;
+    app.dpi_scale = app.base_dpi_scale * app.settings.text_scale;
+    ApplyTheme(app.dpi_scale);
+    if (HighContrast(app)) ApplyHighContrast(Pal(app));
+    if (app.applied_text_scale != app.settings.text_scale) {
+        // The renderer backend recreates the font texture in its next NewFrame.
+        if (rebuild) ImGui_ImplSDLRenderer_DestroyFontsTexture();
+        app.fonts = LoadFonts(app.base_dpi_scale, app.settings.text_scale);
+    }
+    app.applied_text_scale = app.settings.text_scale;
+    app.applied_theme = app.settings.theme;
 }
 
 Fonts LoadFonts(float dpi_scale, float text_scale) {

@@ -8,6 +8,43 @@
 
 namespace attune::core {
 
+namespace {
+
+void LoadSoundAccessSettings(const nlohmann::json& j, Settings& s) {
+    auto number = [&](const char* key, double lo, double hi, double& out) {
+        if (j.contains(key) && j[key].is_number()) {
+            const double v = j[key].get<double>();
+            if (v >= lo && v <= hi) out = v;
+        }
+    };
+    auto boolean = [&](const char* key, bool& out) {
+        if (j.contains(key) && j[key].is_boolean()) out = j[key].get<bool>();
+    };
+    if (j.contains("sound_mode") && j["sound_mode"].is_string())
+        if (auto m = ParseSoundMode(j["sound_mode"].get<std::string>())) s.sound.mode = *m;
+    number("sound_volume", 0.0, 1.0, s.sound.volume);
+    boolean("sound_muted", s.sound.muted);
+    number("sound_warmth", 0.0, 1.0, s.sound.warmth);
+    boolean("sound_warmth_follows_coherence", s.sound.warmth_follows_coherence);
+    if (j.contains("theme") && j["theme"].is_string()) {
+        const auto t = j["theme"].get<std::string>();
+        if (t == "dark" || t == "high-contrast") s.theme = t;
+    }
+    boolean("reduced_motion", s.reduced_motion);
+}
+
+void SaveSoundAccessSettings(const Settings& s, nlohmann::json& j) {
+    j["sound_mode"] = SoundModeName(s.sound.mode);
+    j["sound_volume"] = s.sound.volume;
+    j["sound_muted"] = s.sound.muted;
+    j["sound_warmth"] = s.sound.warmth;
+    j["sound_warmth_follows_coherence"] = s.sound.warmth_follows_coherence;
+    j["theme"] = s.theme;
+    j["reduced_motion"] = s.reduced_motion;
+}
+
+}  // namespace
+
 SettingsLoad LoadSettings(const std::filesystem::path& config_dir) {
     SettingsLoad out;
     const auto path = config_dir / "settings.json";
@@ -59,6 +96,7 @@ SettingsLoad LoadSettings(const std::filesystem::path& config_dir) {
         num("usb_pid", r.usb_pid, -1, 0xFFFF);
         if (!r.path.empty() && (r.kind == "serial" || r.kind == "tty")) s.last_device = r;
     }
+    LoadSoundAccessSettings(j, s);
     if (j.contains("custom_pattern")) {
         std::string perr;
         s.custom_pattern = PatternFromJson(j["custom_pattern"], perr);
@@ -75,6 +113,7 @@ std::string SaveSettings(const std::filesystem::path& config_dir, const Settings
     j["feedback_enabled"] = s.feedback_enabled;
     j["coherence_medium"] = s.coherence_medium;
     j["coherence_high"] = s.coherence_high;
+    SaveSoundAccessSettings(s, j);
     if (s.custom_pattern) j["custom_pattern"] = PatternToJson(*s.custom_pattern);
     if (s.last_device) {
         const RememberedDevice& d = *s.last_device;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "attune/core/audio_synth.hpp"
 #include "attune/core/pattern.hpp"
 
 namespace attune::core {
@@ -34,6 +35,11 @@ struct Settings {
     double coherence_medium = 0.5;  // below: low (orb stays cool blue)
     double coherence_high = 1.0;    // at or above: high (orb glows warm)
     std::optional<RememberedDevice> last_device;
+    // Sound (audio_synth.hpp) and accessibility (palette.hpp): theme "dark" | "high-contrast";
+    // reduced motion draws a rising and falling bar instead of the orb, without glow.
+    SoundParams sound;
+    std::string theme = "dark";
+    bool reduced_motion = false;
 };
 
 struct SettingsLoad {
