@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -121,6 +122,8 @@ private:
     std::unique_ptr<dsp::SignalQuality> m_quality;
     double m_detector_rate_hz = 0.0;
     double m_detector_t0_s = 0.0;
+    double m_detector_clock_hz = 0.0;      // the rate the detector converts sample counts with
+    std::uint64_t m_detector_samples = 0;  // samples fed to the current detector
     double m_last_detector_beat_s = -1.0;
     double m_last_sensor_beat_s = -1e9;
     double m_last_beat_s = -1.0;
