@@ -126,7 +126,6 @@ private:
     std::uint64_t m_detector_samples = 0;  // samples fed to the current detector
     double m_last_detector_beat_s = -1.0;
     double m_last_sensor_beat_s = -1e9;
-    double m_last_beat_s = -1.0;
 
     dsp::ArtifactStream m_artifacts;
     dsp::RollingTimeDomain m_rolling;
