@@ -7,6 +7,8 @@
 // not promised, but times stay finite; counts add up; a status text is bounded.
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 #include "attune/devices/sensor_decoder.hpp"
@@ -52,6 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             dec.Configure(c2);
         }
         for (const auto& e : out) {
+            if (std::getenv("FUZZ_TRACE")) std::fprintf(stderr, "kind=%d t=%g v=%g feed_t=%g %s\n", static_cast<int>(e.kind), e.t_s, e.value, t_s, e.text.c_str());
             ATTUNE_FUZZ_CHECK(std::isfinite(e.t_s));
             ATTUNE_FUZZ_CHECK(e.text.size() < 4096);
         }

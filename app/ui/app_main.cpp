@@ -240,6 +240,8 @@ int RunApp(AppState& app, const AppOptions& opt) {
 
     if (app.session && app.session->running()) app.session->Stop(opt.headless ? opt.duration_s : now());
     if (app.made_source.threaded) app.made_source.threaded->Stop();  // decoder stats are ours now
+    if (opt.headless && app.session && !app.session->recorder_error().empty())
+        std::fprintf(stderr, "attune: %s\n", app.session->recorder_error().c_str());  // the UI shows it in the window
     if (!opt.beats_out.empty() && app.session) {
         // Accepted beats with their artifact class, as `attune analyze --signal rr` writes them.
         if (FILE* f = std::fopen(opt.beats_out.c_str(), "w")) {

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "attune/core/session_data.hpp"
 #include "attune/devices/sensor_text.hpp"
 #include "attune/devices/simulated_heart.hpp"
 #include "run_command.hpp"
@@ -178,4 +180,31 @@ TEST_CASE("bad input: a corrupt session.json: listed with the problem, the other
     r = test::RunCommand(Exe() + " report '" + folder.string() + "' --out '" + (dir / "r.html").string() + "' --data-dir '" + data.string() + "' 2>&1");
     CHECK(r.exit_code == 3);
     CHECK(r.output.find("session.json") != std::string::npos);
+}
+
+TEST_CASE("bad input: a full disk (a 64 KiB tmpfs): the recording stops with a message, the session goes on, what was written stays", "[bad-input][root]") {
+    const fs::path dir = FreshDir("full-disk");
+    const fs::path mnt = dir / "tiny";
+    fs::create_directories(mnt);
+    if (::geteuid() != 0 || std::system(("mount -t tmpfs -o size=64k tmpfs '" + mnt.string() + "' 2>/dev/null").c_str()) != 0) {
+        WARN("not root or no tmpfs: the full-disk case is covered by core.recorder's RLIMIT_FSIZE test only");
+        return;
+    }
+    struct Unmount {
+        fs::path p;
+        ~Unmount() { (void)std::system(("umount '" + p.string() + "'").c_str()); }
+    } unmount{mnt};
+    const auto r = test::RunCommand(Exe() + " --headless --duration 60 --speed 30 --json --data-dir '" + (mnt / "data").string() +
+                                    "' --config-dir '" + (dir / "cfg").string() + "' 2>&1");
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.output.find("Recording stopped: could not write") != std::string::npos);
+    CHECK(r.output.find("No space left on device") != std::string::npos);
+    const auto j = LastJson(r.output);
+    CHECK(j.at("recorded") == false);
+    CHECK(j.at("beats").get<int>() > 40);  // the session itself ran to the end
+    // What reached the disk still loads (a line cut by the full disk is dropped by the reader).
+    std::string error;
+    const auto data = core::LoadSession(j.at("session_folder").get<std::string>(), error);
+    INFO(error);
+    CHECK(data.has_value());
 }
