@@ -15,6 +15,7 @@
 #include "attune/core/pattern.hpp"
 #include "attune/core/profiles.hpp"
 #include "attune/core/report.hpp"
+#include "attune/core/session_history.hpp"
 #include "attune/core/session_store.hpp"
 #include "attune/core/session_data.hpp"
 #include "attune/core/settings.hpp"
@@ -111,6 +112,16 @@ int main(int argc, char** argv) {
     cli.add_option("--view", view, "Start in the practitioner view (signals, metrics, controls) or the calm client view (Tab switches)")
         ->check(CLI::IsMember({"practitioner", "client"}));
 
+    // Ratings, note, recovery and windows for scripted runs (the app asks in a popup).
+    int rating_before = -1, rating_after = -1;
+    std::string note_text, show_window;
+    double recovery_at_s = -1.0;
+    cli.add_option("--rating-before", rating_before, "Headless: distress before the session, 0-10")->check(CLI::Range(0, 10));
+    cli.add_option("--rating-after", rating_after, "Headless: distress after the session, 0-10")->check(CLI::Range(0, 10));
+    cli.add_option("--note", note_text, "Headless: a note kept with the session");
+    cli.add_option("--recovery-at", recovery_at_s, "End pacing and begin the recovery phase at this session time (s)")->check(CLI::Range(0.0, 86400.0 * 7));
+    cli.add_option("--show", show_window, "Open a window at start: history")->check(CLI::IsMember({"history"}));
+
     // attune analyze INPUT --signal ecg|ppg|rr [--rate HZ] [--column NAME|INDEX] [--invert] [--beats-out FILE] [--json]
     CLI::App* analyze = cli.add_subcommand("analyze", "Detect beats and compute HRV from a recording (text, CSV, WFDB, RR list)");
     attune::core::AnalyzeOptions analyze_opt;
@@ -145,6 +156,11 @@ int main(int argc, char** argv) {
     bool sessions_json = false;
     sessions->add_option("--profile", sessions_profile, "Only this profile");
     sessions->add_flag("--json", sessions_json, "Print one JSON object");
+    attune::core::SessionsCliOptions sessions_opt;
+    sessions->add_flag("--trends", sessions_opt.trends, "Per-day and per-week trends of the profile");
+    sessions->add_option("--delete", sessions_opt.delete_id, "Move this session to the trash (<data>/trash)");
+    sessions->add_option("--export", sessions_opt.export_id, "Export this session (report, RR, CSV) into --to");
+    sessions->add_option("--to", sessions_opt.export_to, "Folder for --export (default ~/Attune exports)");
 
     try {
         cli.parse(argc, argv);
@@ -162,8 +178,11 @@ int main(int argc, char** argv) {
     const auto user_dirs = attune::core::DefaultUserDirs();
     const std::filesystem::path resolved_data_dir = data_dir.empty() ? user_dirs.data_dir : std::filesystem::path(data_dir);
     if (ports->parsed()) return RunPorts(ports_json);
-    if (sessions->parsed())
-        return attune::core::SessionsCommand(resolved_data_dir, sessions_profile, sessions_json, std::cout, std::cerr);
+    if (sessions->parsed()) {
+        sessions_opt.profile = sessions_profile;
+        sessions_opt.json = sessions_json;
+        return attune::core::RunSessionsCli(resolved_data_dir, sessions_opt, std::cout, std::cerr);
+    }
     if (report->parsed()) {
         const int rc = attune::core::ReportCommand(resolved_data_dir, report_session, report_out, std::cerr);
         if (rc != 0 || (rr_out.empty() && rr_plain_out.empty() && csv_out.empty())) return rc;
@@ -219,6 +238,11 @@ int main(int argc, char** argv) {
     app.view = view == "client" ? attune::ui::AppState::View::Client : attune::ui::AppState::View::Practitioner;
     app.sim_params.resonance_bpm = sim_resonance_bpm;
     app.sim_params.seed = seed;
+    if (rating_before >= 0) app.session_ui.cli_before = rating_before;
+    if (rating_after >= 0) app.session_ui.cli_after = rating_after;
+    app.session_ui.cli_note = note_text;
+    if (recovery_at_s >= 0.0) app.session_ui.recovery_at_s = recovery_at_s;
+    app.session_ui.history_open = show_window == "history";
 
     auto loaded_settings = attune::core::LoadSettings(app.config_dir);
     app.settings = loaded_settings.settings;

@@ -89,7 +89,7 @@ bool HaveDisplayHint() {
 void HandleKey(AppState& app, SDL_Keycode key, double now_s) {
     switch (key) {
         case SDLK_SPACE:
-            if (!app.session || !app.session->running()) StartSession(app, now_s);
+            if (!app.session || !app.session->running()) RequestStart(app, now_s);
             else app.session->TogglePause(now_s);
             break;
         case SDLK_F11: app.fullscreen = !app.fullscreen; break;
@@ -97,6 +97,8 @@ void HandleKey(AppState& app, SDL_Keycode key, double now_s) {
         case SDLK_TAB:
             app.view = app.view == AppState::View::Client ? AppState::View::Practitioner : AppState::View::Client;
             break;
+        case SDLK_h: app.session_ui.history_open = !app.session_ui.history_open; break;
+        case SDLK_r: if (app.session) app.session->StartRecovery(); break;
         case SDLK_1: case SDLK_2: case SDLK_3: case SDLK_4:
             if (app.session) app.session->AddMarker(MarkerText(static_cast<int>(key - SDLK_1)));
             break;
@@ -198,6 +200,7 @@ int RunApp(AppState& app, const AppOptions& opt) {
             last_frame = true;
         }
         if (app.session) app.session->Update(t);
+        UpdateSessionUi(app, t);
 
         if (app.fullscreen != was_fullscreen) {
             SDL_SetWindowFullscreen(window, app.fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
@@ -215,6 +218,8 @@ int RunApp(AppState& app, const AppOptions& opt) {
         DrawPacerView(app, t);
         DrawControls(app, t);
         DrawMetrics(app, t);
+        DrawHistory(app, t);
+        DrawJournal(app, t);
         ImGui::Render();
         const double raster_from_ms = ThreadCpuMs();
         SDL_SetRenderDrawColor(renderer, 9, 14, 24, 255);
@@ -239,6 +244,7 @@ int RunApp(AppState& app, const AppOptions& opt) {
     }
 
     if (app.session && app.session->running()) app.session->Stop(opt.headless ? opt.duration_s : now());
+    FinishRunJournal(app);
     if (app.made_source.threaded) app.made_source.threaded->Stop();  // decoder stats are ours now
     if (opt.headless && app.session && !app.session->recorder_error().empty())
         std::fprintf(stderr, "attune: %s\n", app.session->recorder_error().c_str());  // the UI shows it in the window

@@ -13,6 +13,7 @@
 #include "attune/core/settings.hpp"
 #include "attune/core/sources.hpp"
 #include "attune/devices/simulated_heart.hpp"
+#include "ui/session_ui.hpp"
 
 struct ImFont;
 
@@ -65,6 +66,7 @@ struct AppState {
     bool show_controls = true;  // derived from the view each frame
     bool show_editor = false;
     bool quit_requested = false;
+    SessionUi session_ui;       // ratings and note, history, timeline (session_ui.hpp)
     Fonts fonts;
     void* orb_texture = nullptr;  // ImTextureID of the orb sprite (an SDL_Texture*)
     float dpi_scale = 1.0f;
@@ -83,6 +85,14 @@ void DrawMetrics(AppState& app, double now_s);        // metrics_window.cpp: num
 // The orb's feedback colour for the current coherence: 0 = low .. 1 = high, or <0 when off/unknown.
 float FeedbackLevel(const AppState& app);
 const char* MarkerText(int index);  // marker hotkeys 1-4
+// Sessions (journal_window.cpp, history_window.cpp, timeline_view.cpp).
+void RequestStart(AppState& app, double now_s);   // asks the distress rating first, then starts
+void OnSessionStarted(AppState& app);              // applies the pending "before" rating
+void UpdateSessionUi(AppState& app, double now_s); // each frame: --recovery-at, "after" popup
+void FinishRunJournal(AppState& app);              // end of the run: --rating-after / --note
+void DrawJournal(AppState& app, double now_s);     // the ratings/note popups
+void DrawHistory(AppState& app, double now_s);     // past sessions, trends, delete, export
+void DrawTimeline(AppState& app, double now_s);    // baseline -> practice -> recovery, markers
 
 // The orb sprite (orb_texture.cpp): RGBA pixels of a white soft disc whose solid core has
 // radius 1 / kOrbSpriteExtent of the image's half-width; the rest is glow.

@@ -32,7 +32,7 @@ void StartSession(AppState& app, double now_s) {
     if (!app.made_source.note.empty()) app.messages.push_back(app.made_source.note);
     app.session = std::make_unique<core::LiveSession>(app.pattern, std::move(app.made_source.source), app.pipeline);
     app.session->Start(now_s);
-    if (!app.record) return;
+    if (!app.record) return OnSessionStarted(app);
     core::SessionStore store(app.data_dir);
     const std::string id = store.NewSessionId(app.profile, std::chrono::system_clock::now(), app.pattern.id);
     core::SessionMeta meta;
@@ -43,6 +43,7 @@ void StartSession(AppState& app, double now_s) {
         app.messages.push_back("Not recording: " + app.session->recorder_error());
         std::fprintf(stderr, "attune: not recording this session: %s\n", app.session->recorder_error().c_str());
     }
+    OnSessionStarted(app);
 }
 
 namespace {
@@ -128,7 +129,7 @@ void DrawControls(AppState& app, double now_s) {
     const bool running = session && session->running();
     const float bw = (ImGui::GetContentRegionAvail().x - 2 * ImGui::GetStyle().ItemSpacing.x) / 3.0f;
     if (!running) {
-        if (ImGui::Button("Start", ImVec2(bw, 0))) StartSession(app, now_s);
+        if (ImGui::Button("Start", ImVec2(bw, 0))) RequestStart(app, now_s);
     } else {
         if (ImGui::Button(session->paused() ? "Resume" : "Pause", ImVec2(bw, 0))) session->TogglePause(now_s);
     }
@@ -138,6 +139,7 @@ void DrawControls(AppState& app, double now_s) {
     ImGui::EndDisabled();
     ImGui::SameLine();
     if (ImGui::Button(app.fullscreen ? "Window" : "Full screen", ImVec2(bw, 0))) app.fullscreen = !app.fullscreen;
+    DrawTimeline(app, now_s);
 
     ImGui::Separator();
     ImGui::TextDisabled("Breathing pattern");

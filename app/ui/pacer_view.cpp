@@ -58,7 +58,7 @@ void DrawPacerView(AppState& app, double /*now_s*/) {
     char line[160];
     const core::BreathPattern& pattern = running ? session->pacer().pattern() : app.pattern;
     dl->AddText(app.fonts.body, app.fonts.body->FontSize, ImVec2(p0.x + 20 * s, p0.y + 16 * s), dim, pattern.name.c_str());
-    if (pattern.paced) {
+    if (pattern.paced && (!running || st.paced)) {  // not in the recovery phase
         const double rate = running ? st.rate_bpm : pattern.BaseRateBpm();
         std::snprintf(line, sizeof line, "%.1f breaths/min", rate);
         CenteredText(dl, app.fonts.body, app.fonts.body->FontSize, ImVec2(p0.x + size.x * 0.5f, p0.y + 26 * s), dim, line);

@@ -119,3 +119,55 @@ TEST_CASE("kill -9 mid-session loses at most a second and the session is recover
     CHECK(s.at("status") == "recovered");
     CHECK(s.at("duration_s").get<double>() > 2.5);
 }
+
+TEST_CASE("ratings and note from the command line land in the summary, listing and report", "[sessions][journal]") {
+    const fs::path root = fs::path(ATTUNE_TEST_TMP_DIR) / "sessions-journal";
+    fs::remove_all(root);
+    const std::string dirs = " --data-dir '" + (root / "data").string() + "' --config-dir '" + (root / "config").string() + "'";
+    std::string cmd = Exe();
+    cmd.append(" --headless --duration 150 --speed 60 --json --recovery-at 130 --rating-before 7 --rating-after 3");
+    cmd.append(" --note 'Shoulders tense <at first>, calmer later'").append(dirs);
+    auto run = RunCommand(cmd);
+    REQUIRE(run.exit_code == 0);
+    const auto j = nlohmann::json::parse(run.output);
+    const fs::path folder = j.at("session_folder").get<std::string>();
+    const auto meta = nlohmann::json::parse(ReadAll(folder / "session.json"));
+    CHECK(meta.at("status") == "complete");
+    CHECK(meta.at("ratings").at("distress_before") == 7);
+    CHECK(meta.at("ratings").at("distress_after") == 3);
+    CHECK(meta.at("note") == "Shoulders tense <at first>, calmer later");
+    const std::string events = ReadAll(folder / "events.csv");
+    CHECK(events.find("0,phase,baseline") != std::string::npos);
+    CHECK(events.find("120,phase,practice") != std::string::npos);
+    CHECK(events.find("130,phase,recovery: scheduled") != std::string::npos);
+
+    auto list = RunCommand(Exe() + " sessions --json" + dirs);
+    REQUIRE(list.exit_code == 0);
+    const auto s = nlohmann::json::parse(list.output).at("sessions").at(0);
+    CHECK(s.at("distress_before") == 7);
+    CHECK(s.at("distress_after") == 3);
+    CHECK(s.at("note") == "Shoulders tense <at first>, calmer later");
+    auto text = RunCommand(Exe() + " sessions" + dirs);
+    CHECK(text.output.find("7->3") != std::string::npos);
+
+    const fs::path html = root / "report.html";
+    REQUIRE(RunCommand(Exe() + " report " + j.at("session_id").get<std::string>() + " --out '" + html.string() + "'" + dirs).exit_code == 0);
+    const std::string page = ReadAll(html);
+    CHECK(page.find("Shoulders tense &lt;at first&gt;, calmer later") != std::string::npos);
+    CHECK(page.find("calmer after the session") != std::string::npos);
+
+    // Out of range: a usage error, nothing recorded.
+    CHECK(RunCommand(Exe() + " --headless --duration 5 --speed 10 --rating-before 11" + dirs + " 2>&1").exit_code == 2);
+
+    // The history window opens headless over the recorded sessions.
+    const fs::path png = root / "history.png";
+    REQUIRE(RunCommand(Exe() + " --headless --duration 2 --speed 10 --no-record --show history --screenshot '" + png.string() + "'" + dirs).exit_code == 0);
+    CHECK(fs::file_size(png) > 10000);
+    // Trends and delete through the CLI.
+    auto trends = RunCommand(Exe() + " sessions --trends --json" + dirs);
+    REQUIRE(trends.exit_code == 0);
+    CHECK(nlohmann::json::parse(trends.output).at("days").at(0).at("distress_change_mean") == -4.0);
+    REQUIRE(RunCommand(Exe() + " sessions --delete " + j.at("session_id").get<std::string>() + dirs).exit_code == 0);
+    CHECK_FALSE(fs::exists(folder));
+    CHECK(nlohmann::json::parse(RunCommand(Exe() + " sessions --json" + dirs).output).at("sessions").empty());
+}

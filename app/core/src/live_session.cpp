@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "attune/core/session_history.hpp"
 #include "attune/devices/simulated_heart.hpp"
 #include "attune/dsp/types.hpp"
 
@@ -13,6 +14,15 @@ namespace {
 constexpr double kVolumeStepS = 0.05;      // breathing curve history resolution (20 Hz)
 constexpr double kWaveformHistoryS = 10.0;  // raw waveform kept for the oscilloscope
 }  // namespace
+
+const char* SessionPhaseName(SessionPhase p) {
+    switch (p) {
+        case SessionPhase::Baseline: return "baseline";
+        case SessionPhase::Practice: return "practice";
+        case SessionPhase::Recovery: return "recovery";
+    }
+    return "practice";
+}
 
 LiveSession::LiveSession(BreathPattern pattern, std::unique_ptr<devices::Source> source, PipelineConfig pipeline)
     : m_pacer(std::move(pattern)), m_source(std::move(source)), m_pipeline(pipeline) {
@@ -25,6 +35,8 @@ LiveSession::LiveSession(BreathPattern pattern, std::unique_ptr<devices::Source>
 
 std::optional<double> LiveSession::TargetVolumeAt(double session_t_s) const {
     if (!m_pacer.pattern().paced || !m_running) return std::nullopt;
+    if (m_recovery_start_s && session_t_s >= *m_recovery_start_s) return std::nullopt;
+    if (m_recovery_at_s && session_t_s >= *m_recovery_at_s) return std::nullopt;
     return m_pacer.At(m_clock.ActiveSeconds(m_origin_s + session_t_s)).volume;
 }
 
@@ -67,14 +79,63 @@ bool LiveSession::StartRecording(const std::filesystem::path& folder, SessionMet
     m_recording_folder = folder;
     if (!m_recorder->Open(folder, meta)) return false;
     m_recorder->AppendEvent(m_t_s, "start", m_pacer.pattern().name);
+    m_recorder->AppendEvent(m_t_s, "phase", "baseline");
     return true;
 }
 
-void LiveSession::SetRatings(std::optional<int> before, std::optional<int> after, const std::string& note) {
+SessionPhase LiveSession::phase() const {
+    if (m_recovery_start_s) return SessionPhase::Recovery;
+    return m_t_s < kBaselineS ? SessionPhase::Baseline : SessionPhase::Practice;
+}
+
+void LiveSession::RecordPhase(SessionPhase p, const std::string& text, double t_s) {
+    if (!m_recorder) return;
+    std::string t = SessionPhaseName(p);
+    if (!text.empty()) t.append(": ").append(text);
+    m_recorder->AppendEvent(t_s, "phase", t);
+}
+
+void LiveSession::StartRecovery(const std::string& reason) { StartRecoveryAt(m_t_s, reason); }
+
+void LiveSession::StartRecoveryAt(double t_s, const std::string& reason) {
+    if (!m_running || m_recovery_start_s) return;
+    m_recovery_start_s = std::min(t_s, m_t_s);
+    m_recovery_breaths = m_state.breath_count;
+    m_state = PacerAt(m_pacer_t_s, m_t_s);
+    RecordPhase(SessionPhase::Recovery, reason, *m_recovery_start_s);
+}
+
+PacerState LiveSession::PacerAt(double pacer_t_s, double t_s) const {
+    PacerState s = m_pacer.At(pacer_t_s);
+    const std::optional<double> from = m_recovery_start_s ? m_recovery_start_s : m_recovery_at_s;
+    if (from && t_s >= *from) {
+        s.paced = false;
+        s.phase = PhaseKind::Natural;
+        s.volume = 0.5;
+        s.volume_per_s = 0.0;
+        s.rate_bpm = 0.0;
+        if (m_recovery_start_s) s.breath_count = m_recovery_breaths;
+        s.phase_remaining_s = 0.0;
+    }
+    return s;
+}
+
+std::string LiveSession::SetRatings(std::optional<int> before, std::optional<int> after, const std::string& note) {
+    for (const auto& r : {before, after})
+        if (r)
+            if (std::string e = ValidateDistress(*r); !e.empty()) return "Cannot save the ratings: " + e + ".";
+    if (note.size() > kMaxNoteBytes)
+        return "Cannot save the note: it is longer than " + std::to_string(kMaxNoteBytes) + " characters.";
     m_meta.distress_before = before;
     m_meta.distress_after = after;
     m_meta.note = note;
-    if (m_recorder && m_recorder->is_open()) m_recorder->UpdateMeta(m_meta);
+    if (!m_recorder) return {};
+    if (m_recorder->is_open()) {
+        if (!m_recorder->UpdateMeta(m_meta)) return m_recorder->error();
+        return {};
+    }
+    // Stopped: the recorder wrote its final session.json; change only the ratings and note.
+    return SaveJournal(m_recording_folder, before, after, note);
 }
 
 RecordedSummary LiveSession::RecordSummary() const {
@@ -136,14 +197,24 @@ void LiveSession::Update(double now_s) {
         if (m_recorder && m_last_volume_t_s + 1e-9 >= m_next_pacer_row_t_s) {
             // 10 rows a second of the pacer as the user saw it.
             const double pacer_t = m_clock.ActiveSeconds(m_origin_s + m_last_volume_t_s);
-            m_recorder->AppendPacer(m_last_volume_t_s, m_pacer.At(pacer_t), m_clock.paused());
+            m_recorder->AppendPacer(m_last_volume_t_s, PacerAt(pacer_t, m_last_volume_t_s), m_clock.paused());
             m_next_pacer_row_t_s += 0.1;
         }
     }
     m_t_s = t_s;
     m_pacer_t_s = m_clock.ActiveSeconds(now_s);
     const std::int64_t breaths_before = m_state.breath_count;
-    m_state = m_pacer.At(m_pacer_t_s);
+    m_state = PacerAt(m_pacer_t_s, t_s);
+    if (!m_practice_recorded && t_s >= kBaselineS) {
+        m_practice_recorded = true;
+        if (!m_recovery_start_s) RecordPhase(SessionPhase::Practice, {}, kBaselineS);
+    }
+    if (m_recovery_at_s && t_s >= *m_recovery_at_s && !m_recovery_start_s)
+        StartRecoveryAt(*m_recovery_at_s, "scheduled");
+    // The pattern's length is over: the session goes on as recovery until it is stopped. It
+    // began when pacer time reached the length (session time = pacer time + time paused).
+    if (m_state.finished && !m_recovery_start_s && m_pacer.pattern().paced)
+        StartRecoveryAt(m_pacer.pattern().length_s + (t_s - m_pacer_t_s), "pattern finished");
     if (m_state.paced && !m_clock.paused() && m_state.breath_count > breaths_before) {
         // A breath just completed: its cycle in session time (pauses shift pacer time, so map
         // the breath's pacer-time bounds through the offset paused so far).

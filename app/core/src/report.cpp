@@ -364,6 +364,7 @@ struct Context {
     std::optional<BreathPattern> pattern;
     std::optional<double> pacer_rate_bpm;
     std::vector<Interval> pauses, gaps;
+    std::vector<Interval> recovery;  // from the "phase" event "recovery..." to the end
     SpectrumResult spectrum;
 };
 
@@ -525,6 +526,7 @@ std::string HeartChart(const Context& c) {
     std::string s = SvgOpen(p, "Heart rate over the breathing pacer");
     ShadeSpans(s, p, c.pauses, "#eef0f2", "paused");
     ShadeSpans(s, p, c.gaps, "#f8e6e3", "signal lost");
+    ShadeSpans(s, p, c.recovery, "#edf5ea", "recovery (no pacing)");
     Axes(s, p, xstep, ystep, "time (minutes)", "heart rate (bpm)");
 
     // Pacer lung volume 0..1 drawn over the plot height as a soft band (its own scale: only its
@@ -534,7 +536,9 @@ std::string HeartChart(const Context& c) {
         const std::size_t px = static_cast<std::size_t>(p.PlotRight() - p.PlotLeft());
         std::vector<std::pair<double, double>> vol;
         vol.reserve(c.d.pacer.size());
-        for (const PacerRow& r : c.d.pacer) vol.emplace_back(r.t_s / 60.0, std::clamp(r.volume, 0.0, 1.0));
+        // Unpaced rows (natural breathing, the recovery phase) have no target volume: a gap.
+        for (const PacerRow& r : c.d.pacer)
+            if (r.phase != "natural") vol.emplace_back(r.t_s / 60.0, std::clamp(r.volume, 0.0, 1.0));
         // Keep the upper envelope per pixel: averaging would flatten the breaths of long sessions.
         if (vol.size() > px * 2) {
             std::vector<std::pair<double, double>> env;
@@ -586,7 +590,9 @@ std::string HeartChart(const Context& c) {
          "<span><i style=\"background:#d9822b;width:8px;height:8px;border-radius:4px\"></i>flagged interval</span>"
          "<span><i style=\"border-top:2px dashed #6a5a8c;height:0\"></i>marker</span>"
          "<span><i style=\"background:#eef0f2\"></i>paused</span>"
-         "<span><i style=\"background:#f8e6e3\"></i>signal lost</span></div>\n";
+         "<span><i style=\"background:#f8e6e3\"></i>signal lost</span>";
+    if (!c.recovery.empty()) s += "<span><i style=\"background:#edf5ea\"></i>recovery</span>";
+    s += "</div>\n";
     return s;
 }
 
@@ -755,7 +761,8 @@ std::string EventLabel(const std::string& kind) {
     static const std::map<std::string, std::string> names = {
         {"start", "Session started"},  {"stop", "Session ended"},      {"pause", "Paused"},
         {"resume", "Resumed"},         {"device_lost", "Sensor signal lost"},
-        {"device_back", "Sensor signal back"}, {"marker", "Marker"}, {"stage", "Stage"}};
+        {"device_back", "Sensor signal back"}, {"marker", "Marker"}, {"stage", "Stage"},
+        {"phase", "Phase"}};
     auto it = names.find(kind);
     return it != names.end() ? it->second : HtmlEscape(kind);
 }
@@ -924,6 +931,11 @@ std::string RenderReportHtml(const SessionData& data) {
     const double end_s = std::max(c.duration_s, data.LastTimeS());
     c.pauses = Spans(data.events, "pause", "resume", end_s);
     c.gaps = Spans(data.events, "device_lost", "device_back", end_s);
+    for (const EventRow& e : data.events)
+        if (e.kind == "phase" && e.text.rfind("recovery", 0) == 0) {
+            c.recovery.push_back({e.t_s, std::max(end_s, e.t_s), true});
+            break;
+        }
     c.spectrum = ComputeSpectrum(data);
 
     const SessionMeta& m = data.meta;

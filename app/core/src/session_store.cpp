@@ -156,6 +156,15 @@ std::optional<fs::file_time_type> LatestStreamWrite(const fs::path& folder) {
 
 }  // namespace
 
+std::int64_t LocalDayNumber(std::int64_t epoch_s) {
+    const auto tm = LocalTm(epoch_s);
+    if (!tm) return epoch_s / 86400;
+    return DaysFromCivil(tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday);
+}
+
+std::string LocalDateTimeText(const std::string& utc) { return ListingLocalTime(utc); }
+std::string SessionPresetName(const SessionMeta& m) { return PresetName(m); }
+
 // ---- trends ----
 
 TrendReport ComputeTrends(const std::vector<SessionEntry>& sessions) {
@@ -188,6 +197,7 @@ TrendReport ComputeTrends(const std::vector<SessionEntry>& sessions) {
     for (const auto& [day, a] : days) {
         TrendPoint p;
         p.date = p.label = DateString(CivilFromDays(day));
+        p.day = day;
         p.sessions = a.sessions;
         p.total_minutes = a.minutes;
         p.coherence_mean = Mean(a.coherence);
@@ -209,6 +219,7 @@ TrendReport ComputeTrends(const std::vector<SessionEntry>& sessions) {
     for (const auto& [monday, w] : weeks) {
         TrendPoint p;
         p.date = DateString(CivilFromDays(monday));
+        p.day = monday;
         // ISO week: the week belongs to the year of its Thursday; week 1 holds the first Thursday.
         const LocalDate thursday = CivilFromDays(monday + 3);
         const std::int64_t week_no = (monday + 3 - DaysFromCivil(thursday.year, 1, 1)) / 7 + 1;
@@ -298,26 +309,53 @@ std::vector<SessionEntry> SessionStore::ListSessions(const std::string& profile)
     return out;
 }
 
-std::string SessionStore::DeleteSession(const fs::path& folder) const {
+std::string SessionStore::CheckSessionFolder(const fs::path& folder, const char* verb, fs::path& target,
+                                             std::string& profile) const {
     std::error_code ec;
+    const std::string v = verb;
     const fs::path root = fs::weakly_canonical(fs::absolute(m_data_dir, ec), ec);
-    if (ec || !fs::is_directory(root, ec)) return "Refusing to delete: the data folder " + m_data_dir.string() + " does not exist.";
+    if (ec || !fs::is_directory(root, ec)) return "Refusing to " + v + ": the data folder " + m_data_dir.string() + " does not exist.";
     const fs::file_status st = fs::symlink_status(folder, ec);
     if (ec || !fs::is_directory(st))
-        return "Refusing to delete " + folder.string() + ": it is not a session folder.";
-    const fs::path target = fs::weakly_canonical(fs::absolute(folder, ec), ec);
-    if (ec) return "Refusing to delete " + folder.string() + ": " + ec.message();
+        return "Refusing to " + v + " " + folder.string() + ": it is not a session folder.";
+    target = fs::weakly_canonical(fs::absolute(folder, ec), ec);
+    if (ec) return "Refusing to " + v + " " + folder.string() + ": " + ec.message();
     const fs::path rel = target.lexically_relative(root);
     std::vector<std::string> parts;
     for (const auto& c : rel) parts.push_back(c.string());
     const bool ok = parts.size() == 4 && parts[0] == "profiles" && ValidateProfileName(parts[1]).empty() &&
                     parts[2] == "sessions" && !parts[3].empty() && parts[3] != "." && parts[3] != "..";
     if (!ok)
-        return "Refusing to delete " + folder.string() + ": only folders in " +
-               (m_data_dir / "profiles" / "<profile>" / "sessions").string() + " can be deleted.";
-    if (RecordingInProgress(target)) return "Cannot delete " + folder.string() + ": it is being recorded.";
+        return "Refusing to " + v + " " + folder.string() + ": only folders in " +
+               (m_data_dir / "profiles" / "<profile>" / "sessions").string() + " can be " + v + "d.";
+    if (RecordingInProgress(target)) return "Cannot " + v + " " + folder.string() + ": it is being recorded.";
+    profile = parts[1];
+    return {};
+}
+
+std::string SessionStore::DeleteSession(const fs::path& folder) const {
+    fs::path target;
+    std::string profile;
+    if (std::string e = CheckSessionFolder(folder, "delete", target, profile); !e.empty()) return e;
+    std::error_code ec;
     fs::remove_all(target, ec);  // does not follow symbolic links inside the folder
     if (ec) return "Could not delete " + folder.string() + ": " + ec.message();
+    return {};
+}
+
+std::string SessionStore::MoveToTrash(const fs::path& folder, fs::path* moved_to) const {
+    fs::path target;
+    std::string profile;
+    if (std::string e = CheckSessionFolder(folder, "delete", target, profile); !e.empty()) return e;
+    const fs::path trash = m_data_dir / "trash" / profile;
+    if (std::string e = MakePrivateDirTree(trash); !e.empty()) return "Could not delete " + folder.string() + ": " + e;
+    const std::string id = target.filename().string();
+    fs::path dest = trash / id;
+    std::error_code ec;
+    for (int n = 2; fs::exists(fs::symlink_status(dest, ec)); ++n) dest = trash / (id + "-" + std::to_string(n));
+    fs::rename(target, dest, ec);  // same data folder, so the same file system: atomic
+    if (ec) return "Could not move " + folder.string() + " to the trash: " + ec.message();
+    if (moved_to) *moved_to = dest;
     return {};
 }
 

@@ -54,6 +54,13 @@ struct BaselineBand {
     double sd = 0.0;
 };
 
+// The practitioner's timeline: the first kBaselineS seconds are the baseline ("your usual range
+// today"), then practice; recovery begins when the pattern's length is over or when the user
+// ends pacing (StartRecovery). In recovery the pacer stops (breathe naturally) and the heart is
+// watched settling. Each change is recorded as an event "phase" with the phase's name.
+enum class SessionPhase { Baseline, Practice, Recovery };
+const char* SessionPhaseName(SessionPhase p);  // "baseline", "practice", "recovery"
+
 struct SessionSummary {
     double duration_s = 0.0;
     std::int64_t breaths = 0;
@@ -80,11 +87,24 @@ public:
     bool recording() const { return m_recorder && m_recorder->is_open() && !m_recorder->failed(); }
     std::string recorder_error() const { return m_recorder ? m_recorder->error() : std::string(); }
     std::filesystem::path recording_folder() const { return m_recording_folder; }
-    // Ratings and note (rewrites session.json).
-    void SetRatings(std::optional<int> before, std::optional<int> after, const std::string& note);
+    // Distress ratings 0-10 before/after and a free-text note (rewrites session.json, also
+    // after Stop while the folder is still there). Returns error text (a rating outside 0-10,
+    // a note too long, session.json not writable), empty on success or when not recording.
+    std::string SetRatings(std::optional<int> before, std::optional<int> after, const std::string& note);
+    std::optional<int> distress_before() const { return m_meta.distress_before; }
+    std::optional<int> distress_after() const { return m_meta.distress_after; }
+    const std::string& note() const { return m_meta.note; }
     // The summary as recorded (also what Stop writes into session.json).
     RecordedSummary RecordSummary() const;
     void TogglePause(double now_s);
+    // Ends pacing and begins the recovery phase now (no effect when already in recovery or not
+    // running). `reason` goes into the event's text after the phase name.
+    void StartRecovery(const std::string& reason = "ended by the user");
+    // Recovery begins by itself when session time reaches `t_s` (a setting, --recovery-at).
+    void ScheduleRecovery(double t_s) { m_recovery_at_s = t_s; }
+    SessionPhase phase() const;
+    // Session time recovery began (nullopt: not yet).
+    std::optional<double> recovery_start_s() const { return m_recovery_start_s; }
     void Stop(double now_s);
     // Pulls everything the source has up to `now_s` and updates the state.
     void Update(double now_s);
@@ -128,6 +148,11 @@ public:
 
 private:
     void OnEvent(const devices::DeviceEvent& e);
+    // The pacer as the user sees it at pacer time `pacer_t_s` and session time `t_s`: in
+    // recovery, unpaced ("breathe naturally") with the breath count frozen.
+    PacerState PacerAt(double pacer_t_s, double t_s) const;
+    void RecordPhase(SessionPhase p, const std::string& text, double t_s);
+    void StartRecoveryAt(double t_s, const std::string& reason);
     void DrainPipeline();
     void Trim();
 
@@ -159,6 +184,10 @@ private:
     double m_rsa_sum_bpm = 0.0;
     std::size_t m_rsa_count = 0;
     double m_next_history_t_s = 1.0;
+    std::optional<double> m_recovery_start_s;
+    std::optional<double> m_recovery_at_s;
+    std::int64_t m_recovery_breaths = 0;
+    bool m_practice_recorded = false;
 
     std::size_t m_accepted = 0, m_rejected = 0;
     double m_hr_sum = 0.0;

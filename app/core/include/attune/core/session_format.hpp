@@ -10,7 +10,8 @@
 //     metrics.csv    t_s,hr_bpm,rmssd_ms,sdnn_ms,coherence,lf_ms2,hf_ms2,lf_peak_hz,breathing_rate_bpm,
 //                    rsa_bpm,phase_lag_deg,quality   one row a second; empty cell = not available
 //     events.csv     t_s,kind,text                   start, pause, resume, device_lost, device_back,
-//                                                   marker, stage, stop
+//                                                   marker, stage, phase (baseline, practice,
+//                                                   recovery: <why>), stop
 //     lock           the recording process's pid while it records
 //
 // t_s is seconds since the session started. CSV streams are append-only and flushed (fflush +

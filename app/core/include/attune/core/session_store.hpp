@@ -41,6 +41,7 @@ struct RecoveryResult {
 struct TrendPoint {
     std::string date;     // day: "2026-11-23"; week: the Monday, "2026-11-23"
     std::string label;    // day: same as date; week: ISO week, "2026-W48"
+    std::int64_t day = 0; // local days since 1970-01-01 of `date` (for plotting)
     int sessions = 0;
     double total_minutes = 0.0;
     std::optional<double> coherence_mean;        // mean of the sessions' coherence_mean
@@ -62,6 +63,13 @@ struct TrendReport {
 // Pure aggregation over already loaded sessions (entries that are not readable, or whose status
 // is not "complete"/"recovered", are skipped).
 TrendReport ComputeTrends(const std::vector<SessionEntry>& sessions);
+
+// Local calendar day (days since 1970-01-01) of an instant in seconds since the epoch.
+std::int64_t LocalDayNumber(std::int64_t epoch_s);
+// "2026-11-23 17:45" in local time ("-" when unreadable).
+std::string LocalDateTimeText(const std::string& utc);
+// The preset's (or program's) display name recorded in session.json, "-" when none.
+std::string SessionPresetName(const SessionMeta& m);
 
 // Whether the process that recorded `folder` is still at it: its lock file exists, names a live
 // process (kill(pid, 0) does not fail with ESRCH) and is still locked (flock), so a pid reused by
@@ -87,6 +95,10 @@ public:
     // (after resolving symbolic links); anything else is refused. Returns error text, empty on
     // success.
     std::string DeleteSession(const std::filesystem::path& folder) const;
+    // Same checks, but the folder is moved (renamed) to <data_dir>/trash/<profile>/<id> ("-2",
+    // ... appended when taken) so a deletion by mistake can be undone by hand. `moved_to`
+    // receives the new place. Returns error text, empty on success.
+    std::string MoveToTrash(const std::filesystem::path& folder, std::filesystem::path* moved_to = nullptr) const;
 
     // Copies session.json and the CSV streams of `folder` into `out_folder` (created 0700; files
     // keep 0600). Refuses to overwrite existing files. Returns error text, empty on success.
@@ -108,6 +120,11 @@ public:
     std::filesystem::path SessionFolder(const std::string& profile, const std::string& id) const;
 
 private:
+    // Checks that `folder` is <data_dir>/profiles/<profile>/sessions/<id> and not being recorded;
+    // sets the canonical path and profile. Returns error text ("Refusing to <verb> ...").
+    std::string CheckSessionFolder(const std::filesystem::path& folder, const char* verb, std::filesystem::path& target,
+                                   std::string& profile) const;
+
     std::filesystem::path m_data_dir;
 };
 
