@@ -8,8 +8,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <iostream>
 #include <vector>
+
+#include <unistd.h>
 
 #include <SDL.h>
 #include <nlohmann/json.hpp>
@@ -49,6 +53,31 @@ bool SavePng(SDL_Renderer* renderer, const std::string& path, std::string& error
         return false;
     }
     return true;
+}
+
+// Milliseconds since this process was started (exec), from /proc/self/stat (10 ms ticks).
+double MsSinceProcessStart() {
+    unsigned long long start_ticks = 0;
+    if (FILE* f = std::fopen("/proc/self/stat", "r")) {
+        char buf[1024] = {};
+        const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+        std::fclose(f);
+        buf[n] = 0;
+        const char* p = std::strrchr(buf, ')');  // the command name may hold spaces
+        for (int field = 2; p && *p && field < 22; ++p)
+            if (*p == ' ') ++field;
+        if (p) start_ticks = std::strtoull(p, nullptr, 10);
+    }
+    timespec now{};
+    clock_gettime(CLOCK_BOOTTIME, &now);
+    const double now_ms = static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
+    return now_ms - static_cast<double>(start_ticks) * 1e3 / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double ThreadCpuMs() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
 bool HaveDisplayHint() {
@@ -158,6 +187,8 @@ int RunApp(AppState& app, const AppOptions& opt) {
     std::int64_t frames = 0;
     int exit_code = 0;
     double last_t = 0.0;
+    double first_frame_ms = 0.0, cpu_after_first_frame_ms = 0.0;  // for --json: start-up and frame cost
+    double raster_cpu_ms = 0.0;  // of which SDL drawing + present (software rasterising headless)
     while (!app.quit_requested) {
         SDL_Event ev;
         while (SDL_PollEvent(&ev)) {
@@ -207,6 +238,7 @@ int RunApp(AppState& app, const AppOptions& opt) {
         DrawHistory(app, t);
         DrawJournal(app, t);
         ImGui::Render();
+        const double raster_from_ms = ThreadCpuMs();
         const core::Rgb bg = Pal(app).background;
         SDL_SetRenderDrawColor(renderer, static_cast<Uint8>(bg.r * 255.0 + 0.5), static_cast<Uint8>(bg.g * 255.0 + 0.5),
                                static_cast<Uint8>(bg.b * 255.0 + 0.5), 255);
@@ -221,6 +253,11 @@ int RunApp(AppState& app, const AppOptions& opt) {
             }
         }
         SDL_RenderPresent(renderer);
+        if (frames > 1) raster_cpu_ms += ThreadCpuMs() - raster_from_ms;
+        if (frames == 1) {
+            first_frame_ms = MsSinceProcessStart();
+            cpu_after_first_frame_ms = ThreadCpuMs();
+        }
         if (last_frame) break;
         if (opt.headless && app.speed <= 1.0) SDL_Delay(1);
     }
@@ -229,6 +266,8 @@ int RunApp(AppState& app, const AppOptions& opt) {
     ProgramTick(app);
     FinishRunJournal(app);
     if (app.made_source.threaded) app.made_source.threaded->Stop();  // decoder stats are ours now
+    if (opt.headless && app.session && !app.session->recorder_error().empty())
+        std::fprintf(stderr, "attune: %s\n", app.session->recorder_error().c_str());  // the UI shows it in the window
     if (!opt.beats_out.empty() && app.session) {
         // Accepted beats with their artifact class, as `attune analyze --signal rr` writes them.
         if (FILE* f = std::fopen(opt.beats_out.c_str(), "w")) {
@@ -254,6 +293,11 @@ int RunApp(AppState& app, const AppOptions& opt) {
         j["preset"] = s.pattern_id;
         j["speed"] = app.speed;
         j["frames"] = frames;
+        // Start-up (process start to the first frame presented) and the main thread's CPU time
+        // per frame after the first (session update + ImGui + software rendering).
+        j["first_frame_ms"] = first_frame_ms;
+        j["frame_cpu_ms"] = frames > 1 ? (ThreadCpuMs() - cpu_after_first_frame_ms) / static_cast<double>(frames - 1) : 0.0;
+        j["frame_raster_cpu_ms"] = frames > 1 ? raster_cpu_ms / static_cast<double>(frames - 1) : 0.0;
         const auto src = core::ReportSource(app.made_source);
         j["format"] = src.format;
         j["baud"] = src.baud > 0 ? nlohmann::json(src.baud) : nlohmann::json(nullptr);

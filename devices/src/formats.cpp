@@ -158,6 +158,10 @@ std::size_t ParseNumber(std::string_view s, std::size_t i, double& v) {
     }
     v = Scale10(static_cast<double>(mant), std::clamp(exp10, -400, 400));
     if (neg) v = -v;
+    // Arduino's print() writes "ovf" above 4294967040, and no sensor value or millis()/micros()
+    // comes near 1e12: anything larger (or "1e999" = inf, found by fuzzing) is not a reading,
+    // and would poison sample clocks and filters.
+    if (!(std::abs(v) <= 1e12)) return start;
     return i;
 }
 
@@ -366,9 +370,11 @@ void Tokenize(std::string_view s, Tokens& out) {
             ++i;
             continue;
         }
-        if (IsNumberStart(s, i)) {
-            double v = 0.0;
-            const std::size_t end = ParseNumber(s, i, v);
+        double v = 0.0;
+        // A number too large to be a reading (ParseNumber refuses it) is read as a word below,
+        // like Arduino's "ovf": a value that is not available.
+        const std::size_t end = IsNumberStart(s, i) ? ParseNumber(s, i, v) : i;
+        if (end > i) {
             Field f;
             f.value = v;
             f.has_value = true;

@@ -10,6 +10,9 @@ namespace attune::core {
 namespace {
 constexpr double kSensorBeatFreshS = 5.0;  // sensor beats count as "being sent" for this long
 constexpr double kRateChangeTolerance = 0.05;
+// Sample stamps that jump this far from the detector's own sample-count clock mean a gap in the
+// stream (an unplug, a reconnect, a burst of stale bytes): the detector starts afresh there.
+constexpr double kDetectorGapS = 1.0;
 }  // namespace
 
 HeartPipeline::HeartPipeline(PipelineConfig config)
@@ -73,20 +76,34 @@ void HeartPipeline::OnSample(double t_s, double value, double sample_rate_hz) {
     if (!(sample_rate_hz > 0.0)) return;
     const bool rate_changed = m_detector_rate_hz <= 0.0 ||
                               std::abs(sample_rate_hz - m_detector_rate_hz) > kRateChangeTolerance * m_detector_rate_hz;
-    const bool have_detector = m_config.signal == SignalKind::Ecg ? m_ecg != nullptr : m_ppg != nullptr;
+    bool have_detector = m_config.signal == SignalKind::Ecg ? m_ecg != nullptr : m_ppg != nullptr;
+    if (have_detector && !rate_changed) {
+        // The detector counts samples; the stream's stamps follow session time. Small
+        // differences (a rate estimate a little off, sample clock re-anchors) are followed by
+        // m_detector_track_s; a jump (a reconnect after an unplug, a burst of stale bytes)
+        // restarts the detector, whose intervals cannot span it.
+        const double expected_s = m_detector_t0_s + m_detector_track_s +
+                                  static_cast<double>(m_detector_samples) / m_detector_clock_hz;
+        const double offset_s = t_s - expected_s;
+        if (std::abs(offset_s) > kDetectorGapS) have_detector = false;
+        else m_detector_track_s += offset_s;
+    }
     if (rate_changed || !have_detector) {
         m_detector_rate_hz = sample_rate_hz;
         m_detector_t0_s = t_s;
-        m_last_detector_beat_s = -1.0;
+        m_detector_track_s = 0.0;
         m_detector_samples = 0;
+        m_last_detector_beat_s = -1.0;
         if (m_config.signal == SignalKind::Ecg) {
             dsp::EcgDetector::Params p;
             p.sample_rate_hz = std::clamp(sample_rate_hz, 100.0, 1000.0);
+            m_detector_clock_hz = p.sample_rate_hz;  // the detector's times are samples / this
             m_ecg = std::make_unique<dsp::EcgDetector>(p);
         } else {
             dsp::PpgDetector::Params p;
             p.sample_rate_hz = std::clamp(sample_rate_hz, 25.0, 500.0);
             p.polarity = m_config.polarity;
+            m_detector_clock_hz = p.sample_rate_hz;
             m_ppg = std::make_unique<dsp::PpgDetector>(p);
         }
         dsp::SignalQuality::Params q;
@@ -108,11 +125,11 @@ void HeartPipeline::OnSample(double t_s, double value, double sample_rate_hz) {
     // The interval: sample count / rate on the detector's own time line (exact in sensor time,
     // also across a burst after a host stall). The beat's session time: the stamp of its sample
     // (the sample clock's anchor and measured rate), so a slightly wrong rate estimate does not
-    // make beat times drift away from the session clock; t0 + index / rate when the sample has
-    // left the ring.
+    // make beat times drift away from the session clock; t0 + index / rate (+ the tracked offset)
+    // when the sample has left the ring.
     const double detector_t_s = m_detector_t0_s + beat->t_s;
-    double beat_t_s = detector_t_s;
-    const auto index = static_cast<std::int64_t>(std::llround(beat->t_s * m_detector_rate_hz));
+    double beat_t_s = detector_t_s + m_detector_track_s;
+    const auto index = static_cast<std::int64_t>(std::llround(beat->t_s * m_detector_clock_hz));
     if (index >= 0 && index < m_detector_samples && m_detector_samples - index <= static_cast<std::int64_t>(kStampRing))
         beat_t_s = m_stamps[static_cast<std::size_t>(index) & (kStampRing - 1)];
     m_quality->notify_beat(beat->t_s);

@@ -257,6 +257,9 @@ std::optional<std::int64_t> ParseUtcIso8601(std::string_view s) {
     }
     if (i + 1 != s.size() || s[i] != 'Z') return std::nullopt;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return std::nullopt;
+    // Attune did not exist before 2000, and system_clock (nanoseconds in 64 bits) ends in 2262:
+    // a date outside this range is a corrupt file, not a time to compute with.
+    if (y < 2000 || y > 2200) return std::nullopt;
     std::tm tm{};
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;

@@ -388,8 +388,10 @@ std::vector<RecoveryResult> SessionStore::RecoverInterrupted(const std::string& 
         m.summary = SummarizeFromStreams(e.folder);
         m.status = "recovered";
         if (const auto start = ParseUtcIso8601(m.started_utc)) {
+            // A corrupt stream can claim any duration: keep the arithmetic in range (a year at most).
+            const double duration_s = std::isfinite(m.summary.duration_s) ? std::clamp(m.summary.duration_s, 0.0, 366.0 * 86400.0) : 0.0;
             const auto end = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(*start)) +
-                             std::chrono::seconds(std::llround(m.summary.duration_s));
+                             std::chrono::seconds(std::llround(duration_s));
             m.ended_utc = FormatUtcIso8601(end);
         } else if (const auto latest = LatestStreamWrite(e.folder)) {
             m.ended_utc = FormatUtcIso8601(std::chrono::time_point_cast<std::chrono::system_clock::duration>(fs::file_time_type::clock::to_sys(*latest)));

@@ -101,7 +101,6 @@ private:
     double m_vlf_bpm = 0.0;
     double m_hr_bpm;
     double m_theta = 0.0;               // IPFM phase (beats)
-    double m_next_theta_offset = 0.0;   // compensatory pause after an ectopic beat
     bool m_next_ectopic = false;
     double m_last_beat_s = -1.0;
     double m_last_reported_s = -1.0;

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -129,13 +130,14 @@ private:
     double m_detector_rate_hz = 0.0;
     PipelineConfig m_base;  // the configuration before any Format event
     double m_detector_t0_s = 0.0;
-    double m_last_detector_beat_s = -1.0;  // on the detector's time line (t0 + index / rate)
+    double m_detector_clock_hz = 0.0;      // the rate the detector converts sample counts with
+    double m_detector_track_s = 0.0;       // stamps minus the detector's sample-count clock (followed)
+    double m_last_detector_beat_s = -1.0;  // on the detector's time line (t0 + index / clock)
     // Session-time stamps of the last kStampRing samples fed to the detector, by index.
     static constexpr std::size_t kStampRing = 8192;  // 16 s at 500 Hz: far beyond detector latency
     std::vector<double> m_stamps;
-    std::int64_t m_detector_samples = 0;
+    std::int64_t m_detector_samples = 0;   // samples fed to the current detector
     double m_last_sensor_beat_s = -1e9;
-    double m_last_beat_s = -1.0;
 
     dsp::ArtifactStream m_artifacts;
     dsp::RollingTimeDomain m_rolling;

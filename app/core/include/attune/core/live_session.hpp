@@ -194,7 +194,6 @@ private:
     double m_next_pacer_row_t_s = 0.0;
     double m_rsa_sum_bpm = 0.0;
     std::size_t m_rsa_count = 0;
-    bool m_was_paused = false;
     double m_next_history_t_s = 1.0;
     std::optional<double> m_recovery_start_s;
     std::optional<double> m_recovery_at_s;
