@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static constexpr double kRates[] = {50.0, 100.0, 250.0, 360.0, 500.0, 1.0, 1000.0, 0.0};
     if (kRates[(c >> 2) & 7] > 0.0) opt.rate_hz = kRates[(c >> 2) & 7];
     opt.invert = (c & 0x20) != 0;
-    if (c & 0x40) opt.column = "1";
+    if (c & 0x40) opt.column.push_back('1');  // not = "1": GCC 12 false -Wrestrict
     const auto r = Analyze(opt);
     if (r.error.empty()) {
         for (double t : r.beat_t_s) ATTUNE_FUZZ_CHECK(std::isfinite(t));
