@@ -11,15 +11,13 @@
 #include <fstream>
 #include <thread>
 
-#include <fcntl.h>
-#include <pty.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "attune/devices/sensor_text.hpp"
 #include "attune/devices/simulated_heart.hpp"
+#include "fake_pty.hpp"
 #include "run_command.hpp"
 
 namespace fs = std::filesystem;
@@ -27,38 +25,9 @@ using namespace attune;
 
 namespace {
 
-struct Pty {
-    int master = -1, slave = -1;
-    std::string name;
-    Pty() {
-        char buf[128] = {};
-        REQUIRE(openpty(&master, &slave, buf, nullptr, nullptr) == 0);
-        name = buf;
-        termios t{};
-        tcgetattr(slave, &t);
-        cfmakeraw(&t);
-        tcsetattr(slave, TCSANOW, &t);
-        // Never block the fake sensor: if nobody reads, bytes are dropped like a real UART's.
-        ::fcntl(master, F_SETFL, ::fcntl(master, F_GETFL) | O_NONBLOCK);
-        // The app is started through popen: it must not inherit the master, or closing ours
-        // would not hang the line up (no unplug).
-        ::fcntl(master, F_SETFD, FD_CLOEXEC);
-        // Only the app holds the slave, as with a real device node.
-        ::close(slave);
-        slave = -1;
-    }
-    void Close() {
-        if (master >= 0) ::close(master);
-        if (slave >= 0) ::close(slave);
-        master = slave = -1;
-    }
-    ~Pty() { Close(); }
-};
+using attune::test::Pty;  // tests/support/fake_pty.hpp
 
-void PointLink(const fs::path& link, const std::string& target) {
-    fs::remove(link);
-    fs::create_symlink(target, link);
-}
+using attune::test::PointLink;
 
 // Writes the fake sensor's bytes in real time, 20 ms at a time, from `from_s` to `to_s` of the
 // sensor's own clock. Records the intervals it reported (Q lines).

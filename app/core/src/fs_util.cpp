@@ -1,5 +1,6 @@
 #include "attune/core/fs_util.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -108,6 +109,16 @@ std::vector<std::filesystem::path> AssetDirs() {
     for (auto& d : dirs)
         if (std::filesystem::is_directory(d, ec)) existing.push_back(std::filesystem::weakly_canonical(d, ec));
     return existing;
+}
+
+std::vector<std::filesystem::path> JsonFilesIn(const std::filesystem::path& folder) {
+    std::vector<std::filesystem::path> files;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(folder, ec)) return files;
+    for (const auto& entry : std::filesystem::directory_iterator(folder, ec))
+        if (entry.path().extension() == ".json") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    return files;
 }
 
 }  // namespace attune::core

@@ -261,13 +261,7 @@ ProgramLoadResult LoadPrograms(const std::vector<std::filesystem::path>& folders
     ProgramLoadResult result;
     std::map<std::string, Program> by_id;
     for (const auto& folder : folders) {
-        std::error_code ec;
-        if (!std::filesystem::is_directory(folder, ec)) continue;
-        std::vector<std::filesystem::path> files;
-        for (const auto& entry : std::filesystem::directory_iterator(folder, ec))
-            if (entry.path().extension() == ".json") files.push_back(entry.path());
-        std::sort(files.begin(), files.end());
-        for (const auto& file : files) {
+        for (const auto& file : JsonFilesIn(folder)) {
             std::string text, error;
             if (!ReadTextFile(file, text, error, 1u << 20)) {
                 result.errors.push_back(file.string() + ": " + error);

@@ -30,4 +30,7 @@ UserDirs DefaultUserDirs();
 // $ATTUNE_ASSETS_DIR, <exe dir>/../share/attune, <exe dir>/assets, the source tree's assets.
 std::vector<std::filesystem::path> AssetDirs();
 
+// The `.json` files directly in `folder`, sorted by name; empty when it is not a readable folder.
+std::vector<std::filesystem::path> JsonFilesIn(const std::filesystem::path& folder);
+
 }  // namespace attune::core
