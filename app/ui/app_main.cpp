@@ -159,6 +159,17 @@ int RunApp(AppState& app, const AppOptions& opt) {
     ImGuiIO& io = ImGui::GetIO();
     io.IniFilename = nullptr;  // layout is fixed; settings live in our own file
     app.base_dpi_scale = app.dpi_scale;
+    bool software_renderer = false;
+    {
+        SDL_RendererInfo rinfo{};
+        SDL_GetRendererInfo(renderer, &rinfo);
+        software_renderer = (rinfo.flags & SDL_RENDERER_SOFTWARE) != 0;
+        if (software_renderer) app.rounding = 0.0f;  // see AppState::rounding
+        // ATTUNE_REFERENCE_DRAW=1 draws through the package's backend even here: the test that
+        // RenderDrawDataSoftware paints the same picture compares the two.
+        const char* ref = std::getenv("ATTUNE_REFERENCE_DRAW");
+        if (ref && std::string(ref) == "1") software_renderer = false;
+    }
     UpdateThemeAndFonts(app);  // theme, fonts and layout scale (dpi x text scale)
     ImGui_ImplSDL2_InitForSDLRenderer(window);
     ImGui_ImplSDLRenderer_Init(renderer);
@@ -176,6 +187,25 @@ int RunApp(AppState& app, const AppOptions& opt) {
         SDL_SetTextureScaleMode(orb, (info.flags & SDL_RENDERER_SOFTWARE) ? SDL_ScaleModeNearest : SDL_ScaleModeLinear);
         app.orb_texture = orb;
     }
+    // The pacer's guide ring at its exact size (one 1:1 sprite), remade when the layout changes.
+    SDL_Texture* ring_tex = nullptr;
+    int ring_tex_px = 0;
+    float ring_tex_w = 0.0f;
+    std::uint32_t ring_tex_rgba = 0;
+    app.ring_sprite = [&](int size_px, float thickness_px, std::uint32_t rgba) -> void* {
+        if (size_px < 4 || size_px > 4096) return nullptr;
+        if (ring_tex && size_px == ring_tex_px && thickness_px == ring_tex_w && rgba == ring_tex_rgba) return ring_tex;
+        if (ring_tex) SDL_DestroyTexture(ring_tex);
+        ring_tex = SDL_CreateTexture(renderer, SDL_PIXELFORMAT_ABGR8888, SDL_TEXTUREACCESS_STATIC, size_px, size_px);
+        ring_tex_px = size_px;
+        ring_tex_w = thickness_px;
+        ring_tex_rgba = rgba;
+        if (!ring_tex) return nullptr;
+        const auto px = MakeRingPixels(size_px, thickness_px, rgba);
+        SDL_UpdateTexture(ring_tex, nullptr, px.data(), size_px * 4);
+        SDL_SetTextureBlendMode(ring_tex, SDL_BLENDMODE_BLEND);
+        return ring_tex;
+    };
 
     const double steady0 = SteadySeconds();
     const double speed = app.speed;
@@ -243,7 +273,10 @@ int RunApp(AppState& app, const AppOptions& opt) {
         SDL_SetRenderDrawColor(renderer, static_cast<Uint8>(bg.r * 255.0 + 0.5), static_cast<Uint8>(bg.g * 255.0 + 0.5),
                                static_cast<Uint8>(bg.b * 255.0 + 0.5), 255);
         SDL_RenderClear(renderer);
-        ImGui_ImplSDLRenderer_RenderDrawData(ImGui::GetDrawData());
+        if (software_renderer)
+            RenderDrawDataSoftware(renderer, ImGui::GetDrawData());
+        else
+            ImGui_ImplSDLRenderer_RenderDrawData(ImGui::GetDrawData());
         ++frames;
         if (last_frame && !opt.screenshot.empty()) {
             std::string err;
@@ -324,6 +357,8 @@ int RunApp(AppState& app, const AppOptions& opt) {
             std::fprintf(stderr, "attune: %s\n", e.c_str());
 
     if (app.audio) CloseAudio(app);
+    app.ring_sprite = nullptr;
+    if (ring_tex) SDL_DestroyTexture(ring_tex);
     if (orb) SDL_DestroyTexture(orb);
     ImGui_ImplSDLRenderer_Shutdown();
     ImGui_ImplSDL2_Shutdown();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -87,7 +88,16 @@ struct AppState {
     SessionUi session_ui;       // ratings and note, history, timeline (session_ui.hpp)
     Fonts fonts;
     void* orb_texture = nullptr;  // ImTextureID of the orb sprite (an SDL_Texture*)
+    // Ring sprite of a given size, line width and colour (ImGui's packed RGBA), already tinted so
+    // that it is drawn untinted (white): SDL's software renderer blends an untinted texture ~10x
+    // faster than a colour-modulated one. An ImTextureID cached by the renderer's owner; null
+    // when there is none, and the pacer view then draws an ImGui circle.
+    std::function<void*(int size_px, float thickness_px, std::uint32_t rgba)> ring_sprite;
     float dpi_scale = 1.0f;
+    // Corner rounding factor for panels and frames: 1 on an accelerated renderer, 0 on SDL's
+    // software renderer, which fills a rounded panel triangle by triangle over its whole
+    // bounding box (a 880x150 rounded panel cost ~2 ms a frame there, a square one ~0.05 ms).
+    float rounding = 1.0f;
 
     // Sound (audio_output.cpp) and accessibility (theme.cpp): dpi_scale above already includes
     // settings.text_scale; the theme and fonts are rebuilt when these differ from the settings.
@@ -125,6 +135,11 @@ void DrawTimeline(AppState& app, double now_s);    // baseline -> practice -> re
 // radius 1 / kOrbSpriteExtent of the image's half-width; the rest is glow.
 inline constexpr float kOrbSpriteExtent = 1.5f;
 std::vector<unsigned char> MakeOrbPixels(int size_px);
+// Pixels (R, G, B, A bytes) of a ring thickness_px wide whose outer edge lies 1 px inside a
+// size_px square, in colour rgba (ImGui's packed IM_COL32, alpha scaled by coverage): the
+// pacer's full-breath guide, drawn as one sprite because SDL's software renderer draws the 128
+// thin quads of an ImGui circle outline slowly (~2 ms a frame).
+std::vector<unsigned char> MakeRingPixels(int size_px, float thickness_px, std::uint32_t rgba);
 
 // Guided programs (program_window.cpp) and the resonance assessment (assessment_window.cpp).
 int SetUpPrograms(AppState& app, const std::string& program_name);  // loads; 0, or 2 for an unknown name
@@ -139,7 +154,7 @@ void DrawAssessment(AppState& app);
 void AddProgramJson(const AppState& app, nlohmann::json& j);  // headless --json: program, assessment
 
 // Theme and fonts (theme.cpp).
-void ApplyTheme(float dpi_scale);
+void ApplyTheme(float dpi_scale, float rounding = 1.0f);
 Fonts LoadFonts(float dpi_scale, float text_scale);
 // Re-applies theme, sizes and fonts (a rebuilt atlas, crisp at any text scale) when the theme or
 // text scale settings changed; call before the frame's NewFrame.

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "imgui.h"
+#include "ui/plot.hpp"
 #include "ui/app_state.hpp"
 #include "ui/palette.hpp"
 
@@ -14,14 +15,6 @@ namespace attune::ui {
 namespace {
 constexpr double kSpanS = 60.0;
 
-// A "nice" tick step (1, 2, 5 x 10^k) giving about `target` ticks over `range`.
-double NiceStep(double range, int target) {
-    const double raw = range / std::max(1, target);
-    const double mag = std::pow(10.0, std::floor(std::log10(raw)));
-    for (double m : {1.0, 2.0, 5.0, 10.0})
-        if (raw <= m * mag) return m * mag;
-    return 10.0 * mag;
-}
 }  // namespace
 
 void DrawHeartTrace(const AppState& app, float x, float y, float w, float h) {
@@ -30,8 +23,8 @@ void DrawHeartTrace(const AppState& app, float x, float y, float w, float h) {
     const float left = 56 * s, bottom = 26 * s, top = 22 * s;
     const ImVec2 a(x + left, y + top), b(x + w - 10 * s, y + h - bottom);
     const core::PaletteColors& pal = Pal(app);
-    dl->AddRectFilled(ImVec2(x, y), ImVec2(x + w, y + h), Col(pal.panel, 0.9f), 10 * s);
-    if (HighContrast(app)) dl->AddRect(ImVec2(x, y), ImVec2(x + w, y + h), Col(pal.grid), 10 * s);
+    dl->AddRectFilled(ImVec2(x, y), ImVec2(x + w, y + h), Col(pal.panel, 0.9f), PanelRounding(10.0f * s / 8.0f));
+    if (HighContrast(app)) dl->AddRect(ImVec2(x, y), ImVec2(x + w, y + h), Col(pal.grid), PanelRounding(10.0f * s / 8.0f));
     ImFont* font = app.fonts.small;
     const float fs = font->FontSize;
     const ImU32 axis_col = Col(pal.axis);

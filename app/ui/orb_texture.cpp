@@ -34,4 +34,24 @@ std::vector<unsigned char> MakeOrbPixels(int size_px) {
     return px;
 }
 
+std::vector<unsigned char> MakeRingPixels(int size_px, float thickness_px, std::uint32_t rgba) {
+    std::vector<unsigned char> px(static_cast<std::size_t>(std::max(size_px, 0)) * static_cast<std::size_t>(std::max(size_px, 0)) * 4);
+    const float half = 0.5f * static_cast<float>(size_px);
+    const float radius = half - 0.5f * thickness_px - 1.0f;  // the outer edge stays 1 px inside
+    for (int y = 0; y < size_px; ++y) {
+        for (int x = 0; x < size_px; ++x) {
+            const float dx = static_cast<float>(x) + 0.5f - half, dy = static_cast<float>(y) + 0.5f - half;
+            const float off = std::fabs(std::sqrt(dx * dx + dy * dy) - radius);
+            // Coverage of a band thickness_px wide, with a 1 px linear edge (anti-aliasing).
+            const float a = std::clamp(0.5f * thickness_px - off + 0.5f, 0.0f, 1.0f);
+            unsigned char* p = &px[(static_cast<std::size_t>(y) * static_cast<std::size_t>(size_px) + static_cast<std::size_t>(x)) * 4];
+            p[0] = static_cast<unsigned char>(rgba & 0xffu);
+            p[1] = static_cast<unsigned char>((rgba >> 8) & 0xffu);
+            p[2] = static_cast<unsigned char>((rgba >> 16) & 0xffu);
+            p[3] = static_cast<unsigned char>(std::lround(static_cast<float>((rgba >> 24) & 0xffu) * a));
+        }
+    }
+    return px;
+}
+
 }  // namespace attune::ui

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "imgui.h"
+#include "ui/plot.hpp"
 #include "ui/app_state.hpp"
 #include "ui/palette.hpp"
 
@@ -78,7 +79,7 @@ void DrawPacerView(AppState& app, double /*now_s*/) {
         const char* badge = "simulated heart";
         const ImVec2 bsz = app.fonts.small->CalcTextSizeA(app.fonts.small->FontSize, 1e9f, 0.0f, badge);
         const ImVec2 b0(p0.x + 20 * s, p0.y + 44 * s);
-        dl->AddRectFilled(b0, ImVec2(b0.x + bsz.x + 16 * s, b0.y + bsz.y + 6 * s), HighContrast(app) ? Col(pal.frame) : IM_COL32(40, 60, 80, 200), 8 * s);
+        dl->AddRectFilled(b0, ImVec2(b0.x + bsz.x + 16 * s, b0.y + bsz.y + 6 * s), HighContrast(app) ? Col(pal.frame) : IM_COL32(40, 60, 80, 200), PanelRounding(s));
         dl->AddText(app.fonts.small, app.fonts.small->FontSize, ImVec2(b0.x + 8 * s, b0.y + 3 * s), Col(pal.text), badge);
     }
 
@@ -121,8 +122,18 @@ void DrawPacerView(AppState& app, double /*now_s*/) {
                      Mix(exhale_col, inhale_col, vol, 0.95f));
     else
         dl->AddCircleFilled(center, r, Mix(exhale_col, inhale_col, vol, 0.85f), 128);
-    if (!app.settings.reduced_motion)
-        dl->AddCircle(center, r_max, HighContrast(app) ? Col(pal.axis, 0.6f) : IM_COL32(120, 150, 180, 40), 128, 1.5f * s);  // the full-breath guide
+    if (!app.settings.reduced_motion) {  // the full-breath guide
+        const ImU32 ring_col = HighContrast(app) ? Col(pal.axis, 0.6f) : IM_COL32(120, 150, 180, 40);
+        const float ring_w = 1.5f * s;
+        const int ring_px = 2 * static_cast<int>(std::ceil(r_max + 0.5f * ring_w)) + 2;
+        void* ring = app.ring_sprite ? app.ring_sprite(ring_px, ring_w, ring_col) : nullptr;
+        const float h = 0.5f * static_cast<float>(ring_px);
+        const ImVec2 c(std::round(center.x), std::round(center.y));
+        if (ring)
+            dl->AddImage(ring, ImVec2(c.x - h, c.y - h), ImVec2(c.x + h, c.y + h), ImVec2(0, 0), ImVec2(1, 1), IM_COL32_WHITE);
+        else
+            dl->AddCircle(center, r_max, ring_col, 128, ring_w);
+    }
 
     // --- phase word and countdown ------------------------------------------------------------
     const ImU32 word_col = Col(pal.phase_word);

@@ -22,6 +22,10 @@ struct PlotFrame {
 // Draws the panel, title, grid, ticks and axis labels; returns the frame for plotting.
 // x_fmt / y_fmt are printf formats for tick labels (e.g. "%.0f"); x_unit / y_unit are appended
 // to the axis captions.
+// Corner radius of a panel at layout scale s: 8*s, or 0 when the theme draws square corners
+// (software renderer, see AppState::rounding).
+float PanelRounding(float s);
+
 PlotFrame BeginPlot(ImDrawList* dl, ImFont* font, float scale, ImVec2 pos, ImVec2 size, const char* title,
                     double x0, double x1, double y0, double y1, const char* x_fmt, const char* y_fmt,
                     const char* x_unit, const char* y_unit);

@@ -43,14 +43,16 @@ void ApplyHighContrast(const core::PaletteColors& p) {
 
 }  // namespace
 
-void ApplyTheme(float dpi_scale) {
+void ApplyTheme(float dpi_scale, float rounding) {
     ImGui::GetStyle() = ImGuiStyle();  // sizes are scaled from the defaults, never compounded
     ImGui::StyleColorsDark();
     ImGuiStyle& style = ImGui::GetStyle();
-    style.WindowRounding = 8.0f;
-    style.FrameRounding = 6.0f;
-    style.GrabRounding = 6.0f;
-    style.ChildRounding = 6.0f;
+    style.WindowRounding = 8.0f * rounding;
+    style.FrameRounding = 6.0f * rounding;
+    style.GrabRounding = 6.0f * rounding;
+    style.ChildRounding = 6.0f * rounding;
+    style.PopupRounding = 6.0f * rounding;
+    style.ScrollbarRounding = 9.0f * rounding;
     style.WindowBorderSize = 0.0f;
     style.FramePadding = ImVec2(10, 6);
     style.ItemSpacing = ImVec2(10, 8);
@@ -80,7 +82,7 @@ void UpdateThemeAndFonts(AppState& app) {
     if (app.applied_text_scale == app.settings.text_scale && app.applied_theme == app.settings.theme) return;
     const bool rebuild = app.applied_text_scale != 0.0f;
     app.dpi_scale = app.base_dpi_scale * app.settings.text_scale;
-    ApplyTheme(app.dpi_scale);
+    ApplyTheme(app.dpi_scale, app.rounding);
     if (HighContrast(app)) ApplyHighContrast(Pal(app));
     if (app.applied_text_scale != app.settings.text_scale) {
         // The renderer backend recreates the font texture in its next NewFrame.

@@ -161,3 +161,31 @@ TEST_CASE("beats from the detector: --beats-from detector runs Attune's PPG dete
     CHECK_THAT(ja.at("hr_mean_bpm").get<double>(), Catch::Matchers::WithinAbs(jb.at("hr_mean_bpm").get<double>(), 2.0));
     CHECK(RunCommand(Attune("--beats-from nonsense 2>&1")).exit_code == 2);
 }
+
+TEST_CASE("the software draw path paints the same picture as ImGui's SDL_Renderer backend", "[app][headless]") {
+    // Headless runs draw solid rectangles as SDL fills (sw_render.cpp) instead of copies of the
+    // font atlas' white pixel. Same session time, same seed: the screenshots must agree except
+    // for single-pixel rounding at rectangle edges.
+    for (const char* view : {"practitioner", "client"}) {
+        const fs::path fast = kTmp / (std::string("draw_fast_") + view + ".png");
+        const fs::path ref = kTmp / (std::string("draw_ref_") + view + ".png");
+        const std::string args = std::string("--headless --duration 75 --speed 50 --seed 3 --no-record --view ") + view;
+        REQUIRE(RunCommand(Attune(args + " --screenshot '" + fast.string() + "'")).exit_code == 0);
+        REQUIRE(RunCommand("ATTUNE_REFERENCE_DRAW=1 " + Attune(args + " --screenshot '" + ref.string() + "'")).exit_code == 0);
+        const Image a = LoadPng(fast), b = LoadPng(ref);
+        REQUIRE(a.w == b.w);
+        REQUIRE(a.h == b.h);
+        std::size_t differ = 0, far = 0;
+        for (int y = 0; y < a.h; ++y)
+            for (int x = 0; x < a.w; ++x) {
+                int d = 0;
+                for (int c = 0; c < 3; ++c) d = std::max(d, std::abs(a.at(x, y)[c] - b.at(x, y)[c]));
+                if (d > 2) ++differ;  // blending rounds differently by a level or two
+                if (d > 40) ++far;
+            }
+        INFO(view << ": " << differ << " pixels differ, " << far << " by more than 40 levels");
+        // 1280x800 = 1,024,000 pixels; a one-pixel shift of every panel edge would be ~10,000.
+        CHECK(differ < 2000);
+        CHECK(far < 500);
+    }
+}
