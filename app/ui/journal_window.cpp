@@ -23,7 +23,7 @@ bool RatingRow(const char* id, int& value, float scale) {
         if (i > 0) ImGui::SameLine();
         const bool on = value == i;
         if (on) ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.85f, 0.62f, 0.30f, 1.0f));
-        char label[8];
+        char label[16];
         std::snprintf(label, sizeof label, "%d", i);
         if (ImGui::Button(label, ImVec2(w, 0))) {
             value = i;
