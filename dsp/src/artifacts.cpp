@@ -133,7 +133,7 @@ bool ectopic_junction(double d_before, double d, double d_after, const ArtifactC
 // around it. The long/short/missed/extra tests are about the interval itself.
 // `as_candidate`: j was queued by the evaluation of j − 1 (|dRR(j)| < |dRR(j+1)|) and goes to the
 // long/short tests without the gate, as in the paper.
-Decision classify(const View& view, bool as_candidate, const ArtifactConfig& c) {
+Decision classify(const View& view, bool as_candidate, bool irregular, const ArtifactConfig& c) {
     Decision dec;
     const Norm v = normalise(view, c);
     const double d = v.dn0;
@@ -163,10 +163,15 @@ Decision classify(const View& view, bool as_candidate, const ArtifactConfig& c) 
     }
     if (is_long) {
         const int n = split_count(view.rr0, view.med0, c.max_missed_split);
-        if (std::abs(view.rr0 / n - view.med0) < v.th2) {
+        // Irregular rhythm (atrial fibrillation): long pauses are the rhythm itself; only an
+        // interval that splits into near-median parts within af_missed_fit x Th2 is a lost beat,
+        // any other long one stays ok.
+        const double fit = irregular ? c.af_missed_fit * v.th2 : v.th2;
+        if (std::abs(view.rr0 / n - view.med0) < fit) {
             dec.cls = IntervalClass::missed;
             return dec;
         }
+        if (irregular && !is_short) return dec;
     }
     dec.cls = view.rr0 > view.med0 ? IntervalClass::too_long : IntervalClass::too_short;
     return dec;
@@ -340,8 +345,9 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
         v.rr1 = i + 1 < n ? rr[i + 1] : kNaN;
         v.med0 = med[i];
         v.th2 = th2[i];
-        const Decision dec = classify(v, candidate[i] != 0, cfg);
-        cls[i] = irregular_rhythm(sinus, cfg) && dec.cls == IntervalClass::ectopic ? IntervalClass::ok : dec.cls;
+        const bool irregular = irregular_rhythm(sinus, cfg);
+        const Decision dec = classify(v, candidate[i] != 0, irregular, cfg);
+        cls[i] = irregular && dec.cls == IntervalClass::ectopic ? IntervalClass::ok : dec.cls;
         if (premature_beat(rr[i], i + 1 < n ? rr[i + 1] : kNaN, i > 0 ? rr[i - 1] : kNaN,
                            i == 0 || cls[i - 1] == IntervalClass::ok, sinus, cfg)) {
             if (cls[i] == IntervalClass::ok) cls[i] = IntervalClass::ectopic;
@@ -579,8 +585,9 @@ void ArtifactStream::decide(std::int64_t i) {
     v.rr1 = i + 1 < n_ ? rr_[slot(i + 1)] : kNaN;
     v.med0 = med_[s];
     v.th2 = th2_[s];
-    const Decision dec = classify(v, candidate_[s] != 0, cfg_);
-    cls_[s] = irregular_rhythm(sinus_, cfg_) && dec.cls == IntervalClass::ectopic ? IntervalClass::ok : dec.cls;
+    const bool irregular = irregular_rhythm(sinus_, cfg_);
+    const Decision dec = classify(v, candidate_[s] != 0, irregular, cfg_);
+    cls_[s] = irregular && dec.cls == IntervalClass::ectopic ? IntervalClass::ok : dec.cls;
     if (break_[s]) sinus_.clear();  // a new series: the reference starts afresh
     const bool next_in_series = i + 1 < n_ && !break_[slot(i + 1)];
     if (premature_beat(rr_[s], next_in_series ? rr_[slot(i + 1)] : kNaN, break_[s] ? kNaN : rr_[slot(i - 1)],

@@ -142,6 +142,9 @@ struct ArtifactConfig {
     // Atrial fibrillation: where the irregularity of the ok intervals exceeds this, the L&T
     // junction test's "ectopic" label is withheld (0 disables).
     double af_irregularity_rel = 0.12;
+    // ... and there a long interval is `missed` only when its near-median parts fit within this
+    // fraction of Th2 (1 = the regular test); a long interval that does not fit stays ok.
+    double af_missed_fit = 0.5;
     int reference_window = 20;
     int reference_min_count = 8;
 };
