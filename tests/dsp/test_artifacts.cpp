@@ -469,7 +469,7 @@ TEST_CASE("artifacts: MIT-BIH LTDB 14046, ventricular ectopy", "[artifacts][data
     std::size_t same = 0;
     for (std::size_t i = 0; i < off.classified.size(); ++i) same += off.classified[i].cls == on.classified[i].cls;
     std::printf("    offline/stream label agreement %.4f\n", double(same) / double(off.classified.size()));
-    // Measured (offline / stream): V beats flagged 0.788 / 0.829 (0.743 / 0.800 with the previous
+    // Measured (offline / stream): V beats flagged 0.783 / 0.827 (0.743 / 0.800 with the previous
     // two-beat-mean rule, 0.618 / 0.698 without any), isolated V 0.811 / 0.814, isolated and >= 15 %
     // premature 0.990 / 0.990, N-N between N false flags 0.58 % / 0.60 %. The acceptance target
     // (>= 95 % of V beats) is not reached: 14 % of 14046's V beats are < 5 % shorter than the
@@ -506,13 +506,14 @@ TEST_CASE("artifacts: MIT-BIH LTDB 14149, atrial fibrillation labelled N", "[art
     print_score("stream ", ss);
     print_counts("offline", off.counts);
     print_counts("stream ", on.counts);
-    // Measured: N-N between N flags 1.11 % / 1.12 % (15.3 % / 15.5 % with the previous
-    // premature-beat rule, 3.7 % / 3.9 % with none). The irregularity gate keeps the premature-beat
-    // rule silent and withholds the L&T "ectopic" label in AF; what remains is mostly `missed`
-    // (789 intervals near twice the median: AF pauses, beats lost in the 160 noise episodes).
-    // V beats flagged: 4 % / 5 % (in AF they cannot be told apart by RR).
-    CHECK(so.nn_rate() <= 0.013);
-    CHECK(ss.nn_rate() <= 0.013);
+    // Measured: N-N between N flags 0.78 % / 0.79 % (1.11 / 1.12 % with the AF gate at 12 % and
+    // the regular missed-beat fit, 15.3 % / 15.5 % with the previous premature-beat rule, 3.7 % /
+    // 3.9 % with none). The irregularity gate keeps the premature-beat rule silent, withholds the
+    // L&T "ectopic" label and demands a tight fit for `missed` in AF; what remains is mostly
+    // `ectopic` where the rhythm briefly looks regular and `missed` (beats lost in the 160 noise
+    // episodes). V beats flagged: 3 % / 4 % (in AF they cannot be told apart by RR).
+    CHECK(so.nn_rate() <= 0.01);
+    CHECK(ss.nn_rate() <= 0.01);
 }
 
 TEST_CASE("artifacts: rest-rri.txt is essentially clean", "[artifacts][data]") {

@@ -54,13 +54,16 @@
 //       interpolated beats, the first of a couplet).
 //     Every margin is at least 3 × the irregularity (a person with large RSA swings further).
 //     S and L are labelled ectopic. Needs RR(k+1): within the 2-beat look-ahead.
-//   * Atrial fibrillation: where that irregularity exceeds 12 %, the L&T junction test's
-//     "ectopic" label is withheld (an early beat then a late one is the rhythm itself); missed,
-//     extra, long and short labels stay.
+//   * Atrial fibrillation: where that irregularity exceeds 10 % (AF runs at 15-25 %; sinus
+//     arrhythmia, even the large swings of resonance breathing, stays well below), the L&T
+//     junction test's "ectopic" label is withheld (an early beat then a late one is the rhythm
+//     itself), and a long interval is `missed` only when its parts fit the median within
+//     0.35 x Th2 (AF pauses near twice the median are rhythm too); other long ones stay ok.
+//     Extra and short labels stay.
 //   Measured (tests/dsp/test_artifacts.cpp, offline / stream): LTDB 14046 V beats flagged (either
-//   adjacent interval) 78.8 % / 82.9 % (74.3 / 80.0 % with the previous two-beat-mean rule),
+//   adjacent interval) 78.3 % / 82.7 % (74.3 / 80.0 % with the previous two-beat-mean rule),
 //   N-N-between-N false flags 0.58 % / 0.60 %; LTDB 14149 (AF all day) N-N-between-N flags
-//   1.11 % / 1.12 % (15.3 / 15.5 % before); rest-rri.txt 31 / 29 of 910 flagged (17 / 13).
+//   0.78 % / 0.79 % (15.3 / 15.5 % before the AF gate); rest-rri.txt 31 / 29 of 910 flagged.
 //   Why not 95 % of V beats: 14 % of 14046's V beats are < 5 % shorter than the interval before
 //   them, and against the median of the surrounding normal intervals 2.3 % have no adjacent
 //   interval off by > 7 % while 12 % of normal intervals are; fusion and late-coupled beats are
@@ -76,8 +79,9 @@
 // previous output beat time + corrected interval; implausible → dropped (a gap in the series).
 //
 // Limits: in dense, mixed ectopy the L&T spread estimates absorb the ectopic beats and no regular
-// reference is left for the premature-beat rule; in atrial fibrillation (LTDB 14149) about 1 % of
-// intervals are still flagged (mostly long pauses as `missed`); HRV is not meaningful there.
+// reference is left for the premature-beat rule; in atrial fibrillation (LTDB 14149) 0.8 % of
+// intervals are still flagged (where the rhythm briefly looks regular, and beats lost in noise);
+// HRV is not meaningful there.
 #pragma once
 
 #include <attune/dsp/types.hpp>
@@ -141,10 +145,10 @@ struct ArtifactConfig {
     double variability_factor = 3.0;  // each margin above is at least this × the irregularity
     // Atrial fibrillation: where the irregularity of the ok intervals exceeds this, the L&T
     // junction test's "ectopic" label is withheld (0 disables).
-    double af_irregularity_rel = 0.12;
+    double af_irregularity_rel = 0.10;
     // ... and there a long interval is `missed` only when its near-median parts fit within this
     // fraction of Th2 (1 = the regular test); a long interval that does not fit stays ok.
-    double af_missed_fit = 0.5;
+    double af_missed_fit = 0.35;
     int reference_window = 20;
     int reference_min_count = 8;
 };
