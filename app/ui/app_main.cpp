@@ -159,17 +159,14 @@ int RunApp(AppState& app, const AppOptions& opt) {
     ImGuiIO& io = ImGui::GetIO();
     io.IniFilename = nullptr;  // layout is fixed; settings live in our own file
     app.base_dpi_scale = app.dpi_scale;
-    bool software_renderer = false;
-    {
-        SDL_RendererInfo rinfo{};
-        SDL_GetRendererInfo(renderer, &rinfo);
-        software_renderer = (rinfo.flags & SDL_RENDERER_SOFTWARE) != 0;
-        if (software_renderer) app.rounding = 0.0f;  // see AppState::rounding
-        // ATTUNE_REFERENCE_DRAW=1 draws through the package's backend even here: the test that
-        // RenderDrawDataSoftware paints the same picture compares the two.
-        const char* ref = std::getenv("ATTUNE_REFERENCE_DRAW");
-        if (ref && std::string(ref) == "1") software_renderer = false;
-    }
+    SDL_RendererInfo renderer_info{};
+    SDL_GetRendererInfo(renderer, &renderer_info);
+    const bool software_renderer = (renderer_info.flags & SDL_RENDERER_SOFTWARE) != 0;
+    if (software_renderer) app.rounding = 0.0f;  // see AppState::rounding
+    // ATTUNE_REFERENCE_DRAW=1 draws through the package's backend even here: the test that
+    // RenderDrawDataSoftware paints the same picture compares the two.
+    const char* reference_draw = std::getenv("ATTUNE_REFERENCE_DRAW");
+    const bool software_draw = software_renderer && !(reference_draw && std::string(reference_draw) == "1");
     UpdateThemeAndFonts(app);  // theme, fonts and layout scale (dpi x text scale)
     ImGui_ImplSDL2_InitForSDLRenderer(window);
     ImGui_ImplSDLRenderer_Init(renderer);
@@ -182,9 +179,7 @@ int RunApp(AppState& app, const AppOptions& opt) {
         SDL_SetTextureBlendMode(orb, SDL_BLENDMODE_BLEND);
         // Linear filtering costs ~4x more per pixel in the software renderer; the sprite is large
         // enough that nearest sampling shows no steps there.
-        SDL_RendererInfo info{};
-        SDL_GetRendererInfo(renderer, &info);
-        SDL_SetTextureScaleMode(orb, (info.flags & SDL_RENDERER_SOFTWARE) ? SDL_ScaleModeNearest : SDL_ScaleModeLinear);
+        SDL_SetTextureScaleMode(orb, software_renderer ? SDL_ScaleModeNearest : SDL_ScaleModeLinear);
         app.orb_texture = orb;
     }
     // The pacer's guide ring at its exact size (one 1:1 sprite), remade when the layout changes.
@@ -273,7 +268,7 @@ int RunApp(AppState& app, const AppOptions& opt) {
         SDL_SetRenderDrawColor(renderer, static_cast<Uint8>(bg.r * 255.0 + 0.5), static_cast<Uint8>(bg.g * 255.0 + 0.5),
                                static_cast<Uint8>(bg.b * 255.0 + 0.5), 255);
         SDL_RenderClear(renderer);
-        if (software_renderer)
+        if (software_draw)
             RenderDrawDataSoftware(renderer, ImGui::GetDrawData());
         else
             ImGui_ImplSDLRenderer_RenderDrawData(ImGui::GetDrawData());

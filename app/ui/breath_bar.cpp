@@ -16,7 +16,7 @@ void DrawBreathBar(const AppState& app, float cx, float cy, float max_half_h, fl
     const core::PaletteColors& p = Pal(app);
     const float half_w = std::max(18.0f * s, max_half_h * 0.16f);
     const ImVec2 a(cx - half_w, cy - max_half_h), b(cx + half_w, cy + max_half_h);
-    const float rounding = PanelRounding(s);
+    const float rounding = PanelRounding(8.0f * s);
     dl->AddRectFilled(a, b, Col(p.panel, 1.0f), rounding);
     const float v = std::clamp(volume, 0.0f, 1.0f);
     const float top = b.y - (b.y - a.y) * (0.04f + 0.96f * v);

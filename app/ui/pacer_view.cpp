@@ -79,7 +79,7 @@ void DrawPacerView(AppState& app, double /*now_s*/) {
         const char* badge = "simulated heart";
         const ImVec2 bsz = app.fonts.small->CalcTextSizeA(app.fonts.small->FontSize, 1e9f, 0.0f, badge);
         const ImVec2 b0(p0.x + 20 * s, p0.y + 44 * s);
-        dl->AddRectFilled(b0, ImVec2(b0.x + bsz.x + 16 * s, b0.y + bsz.y + 6 * s), HighContrast(app) ? Col(pal.frame) : IM_COL32(40, 60, 80, 200), PanelRounding(s));
+        dl->AddRectFilled(b0, ImVec2(b0.x + bsz.x + 16 * s, b0.y + bsz.y + 6 * s), HighContrast(app) ? Col(pal.frame) : IM_COL32(40, 60, 80, 200), PanelRounding(8 * s));
         dl->AddText(app.fonts.small, app.fonts.small->FontSize, ImVec2(b0.x + 8 * s, b0.y + 3 * s), Col(pal.text), badge);
     }
 

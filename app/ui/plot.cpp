@@ -15,9 +15,9 @@ double NiceStep(double range, int target) {
     return 10.0 * mag;
 }
 
-float PanelRounding(float s) {
-    // The theme scales ChildRounding (6 at scale 1) with the renderer's rounding factor.
-    return ImGui::GetStyle().ChildRounding > 0.0f ? 8.0f * s : 0.0f;
+float PanelRounding(float radius_px) {
+    // The theme scales ChildRounding with the renderer's rounding factor (0: square corners).
+    return ImGui::GetStyle().ChildRounding > 0.0f ? radius_px : 0.0f;
 }
 
 PlotFrame BeginPlot(ImDrawList* dl, ImFont* font, float s, ImVec2 pos, ImVec2 size, const char* title, double x0,
@@ -38,8 +38,8 @@ PlotFrame BeginPlot(ImDrawList* dl, ImFont* font, float s, ImVec2 pos, ImVec2 si
     // Colours from the ImGui style, which the theme sets (dark or high contrast).
     const ImGuiStyle& style = ImGui::GetStyle();
     const bool bordered = style.WindowBorderSize > 0.0f;  // high contrast
-    dl->AddRectFilled(f.outer_min, f.outer_max, bordered ? ImGui::GetColorU32(ImGuiCol_ChildBg) : IM_COL32(14, 20, 32, 235), PanelRounding(s));
-    if (bordered) dl->AddRect(f.outer_min, f.outer_max, ImGui::GetColorU32(ImGuiCol_Separator), PanelRounding(s));
+    dl->AddRectFilled(f.outer_min, f.outer_max, bordered ? ImGui::GetColorU32(ImGuiCol_ChildBg) : IM_COL32(14, 20, 32, 235), PanelRounding(8 * s));
+    if (bordered) dl->AddRect(f.outer_min, f.outer_max, ImGui::GetColorU32(ImGuiCol_Separator), PanelRounding(8 * s));
     const ImU32 axis = bordered ? ImGui::GetColorU32(ImGuiCol_Text) : IM_COL32(125, 140, 155, 255);
     char caption[96];
     std::snprintf(caption, sizeof caption, "%s (%s)", title, y_unit);

@@ -19,13 +19,13 @@ struct PlotFrame {
     float Y(double y) const { return static_cast<float>(b.y - (y - y0) / (y1 - y0) * (b.y - a.y)); }
 };
 
+// A panel's corner radius: radius_px, or 0 when the theme draws square corners (software
+// renderer, see AppState::rounding).
+float PanelRounding(float radius_px);
+
 // Draws the panel, title, grid, ticks and axis labels; returns the frame for plotting.
 // x_fmt / y_fmt are printf formats for tick labels (e.g. "%.0f"); x_unit / y_unit are appended
 // to the axis captions.
-// Corner radius of a panel at layout scale s: 8*s, or 0 when the theme draws square corners
-// (software renderer, see AppState::rounding).
-float PanelRounding(float s);
-
 PlotFrame BeginPlot(ImDrawList* dl, ImFont* font, float scale, ImVec2 pos, ImVec2 size, const char* title,
                     double x0, double x1, double y0, double y1, const char* x_fmt, const char* y_fmt,
                     const char* x_unit, const char* y_unit);
