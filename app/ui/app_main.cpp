@@ -162,7 +162,10 @@ int RunApp(AppState& app, const AppOptions& opt) {
     SDL_RendererInfo renderer_info{};
     SDL_GetRendererInfo(renderer, &renderer_info);
     const bool software_renderer = (renderer_info.flags & SDL_RENDERER_SOFTWARE) != 0;
-    if (software_renderer) app.rounding = 0.0f;  // see AppState::rounding
+    if (software_renderer) {
+        app.rounding = 0.0f;       // see AppState::rounding
+        app.pixel_fonts = true;    // see LoadFonts
+    }
     // ATTUNE_REFERENCE_DRAW=1 draws through the package's backend even here: the test that
     // RenderDrawDataSoftware paints the same picture compares the two.
     const char* reference_draw = std::getenv("ATTUNE_REFERENCE_DRAW");

@@ -87,13 +87,13 @@ void UpdateThemeAndFonts(AppState& app) {
     if (app.applied_text_scale != app.settings.text_scale) {
         // The renderer backend recreates the font texture in its next NewFrame.
         if (rebuild) ImGui_ImplSDLRenderer_DestroyFontsTexture();
-        app.fonts = LoadFonts(app.base_dpi_scale, app.settings.text_scale);
+        app.fonts = LoadFonts(app.base_dpi_scale, app.settings.text_scale, app.pixel_fonts);
     }
     app.applied_text_scale = app.settings.text_scale;
     app.applied_theme = app.settings.theme;
 }
 
-Fonts LoadFonts(float dpi_scale, float text_scale) {
+Fonts LoadFonts(float dpi_scale, float text_scale, bool pixel_fonts) {
     ImGuiIO& io = ImGui::GetIO();
     io.Fonts->Clear();
     Fonts f;
@@ -101,9 +101,14 @@ Fonts LoadFonts(float dpi_scale, float text_scale) {
     const char* path = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
     std::error_code ec;
     if (std::filesystem::exists(path, ec)) {
-        f.body = io.Fonts->AddFontFromFileTTF(path, 17.0f * s);
-        f.small = io.Fonts->AddFontFromFileTTF(path, 14.0f * s);
-        f.large = io.Fonts->AddFontFromFileTTF(path, 44.0f * s);
+        ImFontConfig cfg;
+        if (pixel_fonts) {
+            cfg.OversampleH = 1;
+            cfg.PixelSnapH = true;
+        }
+        f.body = io.Fonts->AddFontFromFileTTF(path, 17.0f * s, &cfg);
+        f.small = io.Fonts->AddFontFromFileTTF(path, 14.0f * s, &cfg);
+        f.large = io.Fonts->AddFontFromFileTTF(path, 44.0f * s, &cfg);
     }
     if (!f.body || !f.large || !f.small) {
         io.Fonts->Clear();

@@ -111,13 +111,17 @@ void DrawTimeline(AppState& app, double /*now_s*/) {
     }
     const bool running = session && session->running();
     const float bw = (ImGui::GetContentRegionAvail().x - 2 * ImGui::GetStyle().ItemSpacing.x) / 3.0f;
+    // The hotkey hint goes when it would not fit (narrow window, large text); the tooltip keeps it.
+    auto fit = [bw](const char* with_key, const char* without) {
+        return ImGui::CalcTextSize(with_key).x + 2 * ImGui::GetStyle().FramePadding.x <= bw ? with_key : without;
+    };
     ImGui::BeginDisabled(!running || session->phase() == core::SessionPhase::Recovery);
-    if (ImGui::Button("Recovery (R)", ImVec2(bw, 0))) app.session->StartRecovery();
+    if (ImGui::Button(fit("Recovery (R)", "Recovery###recovery"), ImVec2(bw, 0))) app.session->StartRecovery();
     ImGui::EndDisabled();
     if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
-        ImGui::SetTooltip("Stop pacing and watch the heart settle (it also begins when the pattern ends)");
+        ImGui::SetTooltip("Stop pacing and watch the heart settle (it also begins when the pattern ends). Key: R");
     ImGui::SameLine();
-    if (ImGui::Button(app.session_ui.history_open ? "Hide history" : "History (H)", ImVec2(bw, 0)))
+    if (ImGui::Button(app.session_ui.history_open ? "Hide history" : fit("History (H)", "History###history"), ImVec2(bw, 0)))
         app.session_ui.history_open = !app.session_ui.history_open;
     ImGui::SameLine();
     std::error_code ec;
