@@ -185,6 +185,13 @@ int RunApp(AppState& app, const AppOptions& opt) {
         SDL_SetTextureScaleMode(orb, software_renderer ? SDL_ScaleModeNearest : SDL_ScaleModeLinear);
         app.orb_texture = orb;
     }
+    std::unique_ptr<SoftwareOrb> software_orb;
+    if (software_draw) {
+        software_orb = std::make_unique<SoftwareOrb>(renderer, orb_pixels, kOrbPx);
+        app.draw_orb = [&software_orb](ImDrawList* dl, ImVec2 c, float half_px, std::uint32_t tint) {
+            return software_orb->Draw(dl, c, half_px, tint);
+        };
+    }
     // The pacer's guide ring at its exact size (one 1:1 sprite), remade when the layout changes.
     SDL_Texture* ring_tex = nullptr;
     int ring_tex_px = 0;
@@ -356,6 +363,8 @@ int RunApp(AppState& app, const AppOptions& opt) {
 
     if (app.audio) CloseAudio(app);
     app.ring_sprite = nullptr;
+    app.draw_orb = nullptr;
+    software_orb.reset();
     if (ring_tex) SDL_DestroyTexture(ring_tex);
     if (orb) SDL_DestroyTexture(orb);
     ImGui_ImplSDLRenderer_Shutdown();

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "imgui.h"
+
 #include "attune/core/live_session.hpp"
 #include "attune/core/pattern.hpp"
 #include "attune/core/program.hpp"
@@ -93,6 +95,9 @@ struct AppState {
     // faster than a colour-modulated one. An ImTextureID cached by the renderer's owner; null
     // when there is none, and the pacer view then draws an ImGui circle.
     std::function<void*(int size_px, float thickness_px, std::uint32_t rgba)> ring_sprite;
+    // Software renderer only: draws the orb sprite (half width half_px, tint as ImGui's packed
+    // RGBA) pre-scaled and pre-tinted (SoftwareOrb in app_main.hpp); false when it cannot.
+    std::function<bool(ImDrawList* dl, ImVec2 center, float half_px, std::uint32_t tint)> draw_orb;
     float dpi_scale = 1.0f;
     // Corner rounding factor for panels and frames: 1 on an accelerated renderer, 0 on SDL's
     // software renderer, which fills a rounded panel triangle by triangle over its whole

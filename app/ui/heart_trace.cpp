@@ -23,7 +23,7 @@ void DrawHeartTrace(const AppState& app, float x, float y, float w, float h) {
     const float left = 56 * s, bottom = 26 * s, top = 22 * s;
     const ImVec2 a(x + left, y + top), b(x + w - 10 * s, y + h - bottom);
     const core::PaletteColors& pal = Pal(app);
-    dl->AddRectFilled(ImVec2(x, y), ImVec2(x + w, y + h), Col(pal.panel, 0.9f), PanelRounding(10 * s));
+    dl->AddRectFilled(ImVec2(x, y), ImVec2(x + w, y + h), ColOver(pal.panel, 0.9f, pal.background), PanelRounding(10 * s));
     if (HighContrast(app)) dl->AddRect(ImVec2(x, y), ImVec2(x + w, y + h), Col(pal.grid), PanelRounding(10 * s));
     ImFont* font = app.fonts.small;
     const float fs = font->FontSize;

@@ -8,6 +8,11 @@
 // see the "Speed" table in the README (`scripts/bench`, frame_cpu_ms).
 #include <SDL.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
 #include "imgui.h"
 #include "ui/app_main.hpp"
 
@@ -113,6 +118,96 @@ void RenderDrawDataSoftware(SDL_Renderer* renderer, ImDrawData* draw_data) {
     SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_NONE);
     SDL_RenderSetViewport(renderer, &old_viewport);
     SDL_RenderSetClipRect(renderer, old_clip_on ? &old_clip : nullptr);
+}
+
+}  // namespace attune::ui
+
+namespace attune::ui {
+
+SoftwareOrb::SoftwareOrb(SDL_Renderer* renderer, const std::vector<unsigned char>& rgba, int size_px)
+    : renderer_(renderer), src_px_(size_px) {
+    if (size_px <= 0 || rgba.size() != static_cast<std::size_t>(size_px) * static_cast<std::size_t>(size_px) * 4) {
+        src_px_ = 0;
+        return;
+    }
+    src_.resize(static_cast<std::size_t>(size_px) * static_cast<std::size_t>(size_px));
+    for (std::size_t i = 0; i < src_.size(); ++i)
+        src_[i] = (std::uint32_t{rgba[4 * i + 3]} << 24) | (std::uint32_t{rgba[4 * i]} << 16) |
+                  (std::uint32_t{rgba[4 * i + 1]} << 8) | std::uint32_t{rgba[4 * i + 2]};
+}
+
+SoftwareOrb::~SoftwareOrb() {
+    if (tex_) SDL_DestroyTexture(tex_);
+}
+
+void ScaleTintArgb(const std::uint32_t* src, int src_px, std::uint32_t* dst, int dst_w, int dst_h, int dst_pitch_px,
+                   std::uint32_t tint_abgr, std::vector<int>& columns) {
+    // Nearest sampling at pixel centres in 16.16 fixed point, as SDL's own scaled blits do, and
+    // modulation (c * m) / 255 per channel: the picture of SDL_RenderCopy with a colour and
+    // alpha mod, without its per-pixel scaling-and-modulating blit.
+    std::uint8_t lut[4][256];
+    const int mod[4] = {static_cast<int>((tint_abgr >> IM_COL32_A_SHIFT) & 0xFF), static_cast<int>((tint_abgr >> IM_COL32_R_SHIFT) & 0xFF),
+                        static_cast<int>((tint_abgr >> IM_COL32_G_SHIFT) & 0xFF), static_cast<int>((tint_abgr >> IM_COL32_B_SHIFT) & 0xFF)};
+    for (int c = 0; c < 4; ++c)
+        for (int v = 0; v < 256; ++v) lut[c][v] = static_cast<std::uint8_t>(v * mod[c] / 255);
+    const std::uint32_t inc_x = (static_cast<std::uint32_t>(src_px) << 16) / static_cast<std::uint32_t>(dst_w);
+    const std::uint32_t inc_y = (static_cast<std::uint32_t>(src_px) << 16) / static_cast<std::uint32_t>(dst_h);
+    columns.resize(static_cast<std::size_t>(dst_w));
+    for (std::uint32_t x = 0, pos = inc_x / 2; x < static_cast<std::uint32_t>(dst_w); ++x, pos += inc_x) columns[x] = static_cast<int>(pos >> 16);
+    std::uint32_t pos_y = inc_y / 2;
+    for (int y = 0; y < dst_h; ++y, pos_y += inc_y) {
+        const std::uint32_t* row = src + static_cast<std::size_t>(pos_y >> 16) * static_cast<std::size_t>(src_px);
+        std::uint32_t* out = dst + static_cast<std::size_t>(y) * static_cast<std::size_t>(dst_pitch_px);
+        for (int x = 0; x < dst_w; ++x) {
+            const std::uint32_t p = row[columns[static_cast<std::size_t>(x)]];
+            const std::uint32_t a = lut[0][p >> 24];
+            out[x] = a == 0 ? 0u
+                            : (a << 24) | (std::uint32_t{lut[1][(p >> 16) & 0xFF]} << 16) | (std::uint32_t{lut[2][(p >> 8) & 0xFF]} << 8) |
+                                  std::uint32_t{lut[3][p & 0xFF]};
+        }
+    }
+}
+
+bool SoftwareOrb::Draw(ImDrawList* dl, ImVec2 center, float half_px, std::uint32_t tint) {
+    if (src_px_ == 0 || !dl) return false;
+    // The rectangle SDL would draw for ImGui's quad (p_min, p_max): corners and size truncated.
+    const ImVec2 p_min(center.x - half_px, center.y - half_px), p_max(center.x + half_px, center.y + half_px);
+    const int w = static_cast<int>(p_max.x - p_min.x), h = static_cast<int>(p_max.y - p_min.y);
+    if (w < 1 || h < 1 || w > 8192 || h > 8192) return false;
+    if (w > tex_px_ || h > tex_px_) {
+        if (tex_) SDL_DestroyTexture(tex_);
+        const int px = (std::max(w, h) + 63) / 64 * 64;  // some room: the orb grows a little every frame
+        tex_ = SDL_CreateTexture(renderer_, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STREAMING, px, px);
+        tex_px_ = tex_ ? px : 0;
+        w_ = h_ = 0;
+        if (!tex_) return false;
+        SDL_SetTextureBlendMode(tex_, SDL_BLENDMODE_BLEND);
+    }
+    if (w != w_ || h != h_ || tint != tint_) {
+        const SDL_Rect area{0, 0, w, h};
+        void* pixels = nullptr;
+        int pitch = 0;
+        if (SDL_LockTexture(tex_, &area, &pixels, &pitch) != 0) return false;
+        ScaleTintArgb(src_.data(), src_px_, static_cast<std::uint32_t*>(pixels), w, h, pitch / 4, tint, columns_);
+        SDL_UnlockTexture(tex_);
+        w_ = w;
+        h_ = h;
+        tint_ = tint;
+    }
+    dst_x_ = static_cast<int>(p_min.x);
+    dst_y_ = static_cast<int>(p_min.y);
+    dl->AddCallback(&SoftwareOrb::Callback, this);
+    return true;
+}
+
+void SoftwareOrb::Callback(const ImDrawList*, const ImDrawCmd* cmd) {
+    auto* self = static_cast<SoftwareOrb*>(cmd->UserCallbackData);
+    const SDL_Rect clip{static_cast<int>(cmd->ClipRect.x), static_cast<int>(cmd->ClipRect.y),
+                        static_cast<int>(cmd->ClipRect.z - cmd->ClipRect.x), static_cast<int>(cmd->ClipRect.w - cmd->ClipRect.y)};
+    SDL_RenderSetClipRect(self->renderer_, &clip);
+    const SDL_Rect src{0, 0, self->w_, self->h_};
+    const SDL_Rect dst{self->dst_x_, self->dst_y_, self->w_, self->h_};
+    SDL_RenderCopy(self->renderer_, self->tex_, &src, &dst);
 }
 
 }  // namespace attune::ui

@@ -184,8 +184,10 @@ TEST_CASE("the software draw path paints the same picture as ImGui's SDL_Rendere
                 if (d > 40) ++far;
             }
         INFO(view << ": " << differ << " pixels differ, " << far << " by more than 40 levels");
-        // 1280x800 = 1,024,000 pixels; a one-pixel shift of every panel edge would be ~10,000.
-        CHECK(differ < 2000);
-        CHECK(far < 500);
+        // 1280x800 = 1,024,000 pixels; a one-pixel shift of every panel edge would be ~10,000,
+        // the orb (SoftwareOrb: scaled and tinted by Attune, SDL only blends) drawn one pixel
+        // too large ~1,300. Measured: 0 (client) and 28 (practitioner) pixels differ.
+        CHECK(differ < 500);
+        CHECK(far < 250);
     }
 }
