@@ -52,7 +52,14 @@ PlotFrame BeginPlot(ImDrawList* dl, ImFont* font, float s, ImVec2 pos, ImVec2 si
     for (double v = std::ceil(f.y0 / ystep) * ystep; v <= f.y1 + 1e-9; v += ystep) {
         const float yy = f.Y(v);
         dl->AddLine(ImVec2(f.a.x, yy), ImVec2(f.b.x, yy), bordered ? ImGui::GetColorU32(ImGuiCol_Separator, 0.5f) : IM_COL32(60, 72, 90, 80), 1.0f);
-        std::snprintf(label, sizeof label, y_fmt, v);
+        // Large values (a spectrum in ms2/Hz reaches 10^5-10^6) as 200k / 1.5M: the gutter holds
+        // about five digits.
+        if (std::abs(v) >= 1e6)
+            std::snprintf(label, sizeof label, "%gM", v / 1e6);
+        else if (std::abs(v) >= 1e4)
+            std::snprintf(label, sizeof label, "%gk", v / 1e3);
+        else
+            std::snprintf(label, sizeof label, y_fmt, v);
         const ImVec2 ts = font->CalcTextSizeA(fs, 1e9f, 0.0f, label);
         dl->AddText(font, fs, ImVec2(f.a.x - ts.x - 5 * s, yy - ts.y * 0.5f), axis, label);
     }
