@@ -62,9 +62,4 @@ private:
     std::vector<int> columns_;
 };
 
-// Nearest-sampled, colour-modulated copy of a square ARGB8888 image into dst (dst_w x dst_h,
-// rows dst_pitch_px apart), exposed for tests.
-void ScaleTintArgb(const std::uint32_t* src, int src_px, std::uint32_t* dst, int dst_w, int dst_h, int dst_pitch_px,
-                   std::uint32_t tint_abgr, std::vector<int>& columns);
-
 }  // namespace attune::ui

@@ -117,6 +117,7 @@ void DrawPacerView(AppState& app, double /*now_s*/) {
         DrawBreathBar(app, center.x - r_max * 0.5f, center.y, r_max * 0.9f, vol, Mix(exhale_col, inhale_col, vol, 1.0f));
         word_center.x = center.x + r_max * 0.45f;
     } else if (app.draw_orb && app.draw_orb(dl, center, sprite_r, Mix(exhale_col, inhale_col, vol, 0.95f))) {
+        // drawn pre-scaled and pre-tinted (software renderer)
     } else if (app.orb_texture)
         dl->AddImage(app.orb_texture, ImVec2(center.x - sprite_r, center.y - sprite_r),
                      ImVec2(center.x + sprite_r, center.y + sprite_r), ImVec2(0, 0), ImVec2(1, 1),

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "ui/palette.hpp"
+
 namespace attune::ui {
 
 double NiceStep(double range, int target) {
@@ -38,9 +40,10 @@ PlotFrame BeginPlot(ImDrawList* dl, ImFont* font, float s, ImVec2 pos, ImVec2 si
     // Colours from the ImGui style, which the theme sets (dark or high contrast).
     const ImGuiStyle& style = ImGui::GetStyle();
     const bool bordered = style.WindowBorderSize > 0.0f;  // high contrast
-    // Dark theme: the panel colour (14, 20, 32) at 92 % over the background (9, 14, 24), premixed
-    // to an opaque fill (a blended rectangle costs SDL's software renderer ~20x more).
-    dl->AddRectFilled(f.outer_min, f.outer_max, bordered ? ImGui::GetColorU32(ImGuiCol_ChildBg) : IM_COL32(14, 20, 31, 255), PanelRounding(8 * s));
+    // Dark theme: the panel colour at 92 % over the background, premixed to an opaque fill.
+    const core::PaletteColors& dark = core::ThemePalette(core::Theme::Dark);
+    const ImU32 panel = bordered ? ImGui::GetColorU32(ImGuiCol_ChildBg) : ColOver(dark.panel, 235.0f / 255.0f, dark.background);
+    dl->AddRectFilled(f.outer_min, f.outer_max, panel, PanelRounding(8 * s));
     if (bordered) dl->AddRect(f.outer_min, f.outer_max, ImGui::GetColorU32(ImGuiCol_Separator), PanelRounding(8 * s));
     const ImU32 axis = bordered ? ImGui::GetColorU32(ImGuiCol_Text) : IM_COL32(125, 140, 155, 255);
     char caption[96];

@@ -120,26 +120,10 @@ void RenderDrawDataSoftware(SDL_Renderer* renderer, ImDrawData* draw_data) {
     SDL_RenderSetClipRect(renderer, old_clip_on ? &old_clip : nullptr);
 }
 
-}  // namespace attune::ui
+namespace {
 
-namespace attune::ui {
-
-SoftwareOrb::SoftwareOrb(SDL_Renderer* renderer, const std::vector<unsigned char>& rgba, int size_px)
-    : renderer_(renderer), src_px_(size_px) {
-    if (size_px <= 0 || rgba.size() != static_cast<std::size_t>(size_px) * static_cast<std::size_t>(size_px) * 4) {
-        src_px_ = 0;
-        return;
-    }
-    src_.resize(static_cast<std::size_t>(size_px) * static_cast<std::size_t>(size_px));
-    for (std::size_t i = 0; i < src_.size(); ++i)
-        src_[i] = (std::uint32_t{rgba[4 * i + 3]} << 24) | (std::uint32_t{rgba[4 * i]} << 16) |
-                  (std::uint32_t{rgba[4 * i + 1]} << 8) | std::uint32_t{rgba[4 * i + 2]};
-}
-
-SoftwareOrb::~SoftwareOrb() {
-    if (tex_) SDL_DestroyTexture(tex_);
-}
-
+// Nearest-sampled, colour-modulated copy of a square ARGB8888 image into dst (dst_w x dst_h,
+// rows dst_pitch_px apart).
 void ScaleTintArgb(const std::uint32_t* src, int src_px, std::uint32_t* dst, int dst_w, int dst_h, int dst_pitch_px,
                    std::uint32_t tint_abgr, std::vector<int>& columns) {
     // Nearest sampling at pixel centres in 16.16 fixed point, as SDL's own scaled blits do, and
@@ -166,6 +150,24 @@ void ScaleTintArgb(const std::uint32_t* src, int src_px, std::uint32_t* dst, int
                                   std::uint32_t{lut[3][p & 0xFF]};
         }
     }
+}
+
+}  // namespace
+
+SoftwareOrb::SoftwareOrb(SDL_Renderer* renderer, const std::vector<unsigned char>& rgba, int size_px)
+    : renderer_(renderer), src_px_(size_px) {
+    if (size_px <= 0 || rgba.size() != static_cast<std::size_t>(size_px) * static_cast<std::size_t>(size_px) * 4) {
+        src_px_ = 0;
+        return;
+    }
+    src_.resize(static_cast<std::size_t>(size_px) * static_cast<std::size_t>(size_px));
+    for (std::size_t i = 0; i < src_.size(); ++i)
+        src_[i] = (std::uint32_t{rgba[4 * i + 3]} << 24) | (std::uint32_t{rgba[4 * i]} << 16) |
+                  (std::uint32_t{rgba[4 * i + 1]} << 8) | std::uint32_t{rgba[4 * i + 2]};
+}
+
+SoftwareOrb::~SoftwareOrb() {
+    if (tex_) SDL_DestroyTexture(tex_);
 }
 
 bool SoftwareOrb::Draw(ImDrawList* dl, ImVec2 center, float half_px, std::uint32_t tint) {
