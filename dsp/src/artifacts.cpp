@@ -56,6 +56,7 @@ double SortedWindow::quantile(double q) const noexcept {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kTinyMs = 1e-6;  // keeps normalised values finite when a window has no spread
 
 bool plausible(double ibi_ms) {
@@ -259,6 +260,35 @@ bool premature_beat(double s, double l, double prev, bool prev_ok, const detail:
     return paused || early;
 }
 
+// Group beating (bigeminy, trigeminy): a premature beat every 2nd or 3rd beat. The L&T spread
+// estimates absorb it within a few cycles and the ok intervals stop being a regular reference, so
+// neither the junction test nor the premature-beat rule sees it any more; what gives it away is
+// its regularity: the short coupling interval S and the pause L repeat cycle after cycle (sinus
+// rhythm does not alternate like that, and atrial fibrillation does not repeat). rr_at(o) is
+// RR(k + o) for o in [-(3·cycles - 2), 1], NaN outside the series; S = RR(k), L = RR(k + 1).
+template <class RrAt>
+bool group_beating(RrAt&& rr_at, const ArtifactConfig& c) {
+    if (c.group_cycles < 2) return false;
+    const double short_max = 1.0 - c.group_premature_rel, spread_max = 1.0 + c.group_consistency_rel;
+    for (int period = 2; period <= 3; ++period) {
+        double s_lo = kInf, s_hi = 0.0, l_lo = kInf, l_hi = 0.0, n_lo = kInf, n_hi = 0.0;
+        bool match = true;
+        for (int cycle = 0; cycle < c.group_cycles && match; ++cycle) {
+            const int o = -cycle * period;
+            const double s = rr_at(o), l = rr_at(o + 1);
+            const double n = period == 3 ? rr_at(o - 1) : l;
+            // NaN (outside the series) fails every comparison below.
+            match = s <= short_max * l && s <= short_max * n;
+            s_lo = std::min(s_lo, s), s_hi = std::max(s_hi, s);
+            l_lo = std::min(l_lo, l), l_hi = std::max(l_hi, l);
+            n_lo = std::min(n_lo, n), n_hi = std::max(n_hi, n);
+        }
+        if (match && s_hi <= spread_max * s_lo && l_hi <= spread_max * l_lo && n_hi <= spread_max * n_lo)
+            return true;
+    }
+    return false;
+}
+
 bool is_interpolated(IntervalClass c) {
     return c == IntervalClass::ectopic || c == IntervalClass::too_long ||
            c == IntervalClass::too_short;
@@ -348,8 +378,13 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
         const bool irregular = irregular_rhythm(sinus, cfg);
         const Decision dec = classify(v, candidate[i] != 0, irregular, cfg);
         cls[i] = irregular && dec.cls == IntervalClass::ectopic ? IntervalClass::ok : dec.cls;
+        auto rr_at = [&](int o) {
+            const auto k = static_cast<std::ptrdiff_t>(i) + o;
+            return k >= 0 && k < static_cast<std::ptrdiff_t>(n) ? rr[static_cast<std::size_t>(k)] : kNaN;
+        };
         if (premature_beat(rr[i], i + 1 < n ? rr[i + 1] : kNaN, i > 0 ? rr[i - 1] : kNaN,
-                           i == 0 || cls[i - 1] == IntervalClass::ok, sinus, cfg)) {
+                           i == 0 || cls[i - 1] == IntervalClass::ok, sinus, cfg) ||
+            group_beating(rr_at, cfg)) {
             if (cls[i] == IntervalClass::ok) cls[i] = IntervalClass::ectopic;
             if (i + 1 < n) forced[i + 1] = 1;
         }
@@ -447,7 +482,7 @@ ArtifactStream::ArtifactStream(const ArtifactConfig& cfg) : cfg_(cfg) {
     // The rings must reach back over a threshold window, a median window and whatever waits.
     cfg_.reference_window = std::max(cfg_.reference_window, 0);
     const std::size_t need = static_cast<std::size_t>(cfg_.threshold_window + cfg_.median_window +
-                                                      cfg_.reference_window) +
+                                                      cfg_.reference_window + 3 * std::max(cfg_.group_cycles, 0)) +
                              kMaxPending + kLookaheadBeats + 8;
     std::size_t cap = 1;
     while (cap < need) cap <<= 1;
@@ -590,8 +625,17 @@ void ArtifactStream::decide(std::int64_t i) {
     cls_[s] = irregular && dec.cls == IntervalClass::ectopic ? IntervalClass::ok : dec.cls;
     if (break_[s]) sinus_.clear();  // a new series: the reference starts afresh
     const bool next_in_series = i + 1 < n_ && !break_[slot(i + 1)];
+    // RR(i + o) within i's series (no break in between), NaN otherwise.
+    auto rr_at = [&](int o) {
+        const std::int64_t k = i + o;
+        if (k < 0 || k >= n_ || (o > 0 && break_[slot(k)])) return kNaN;
+        for (std::int64_t j = i; j > k; --j)
+            if (break_[slot(j)]) return kNaN;
+        return rr_[slot(k)];
+    };
     if (premature_beat(rr_[s], next_in_series ? rr_[slot(i + 1)] : kNaN, break_[s] ? kNaN : rr_[slot(i - 1)],
-                       break_[s] || cls_[slot(i - 1)] == IntervalClass::ok, sinus_, cfg_)) {
+                       break_[s] || cls_[slot(i - 1)] == IntervalClass::ok, sinus_, cfg_) ||
+        group_beating(rr_at, cfg_)) {
         if (cls_[s] == IntervalClass::ok) cls_[s] = IntervalClass::ectopic;
         if (next_in_series) forced_[slot(i + 1)] = 1;
     }

@@ -270,6 +270,120 @@ TEST_CASE("artifacts: the onset of resonance breathing is not flagged", "[artifa
     }
 }
 
+namespace {
+
+// Sinus rhythm with long episodes of bigeminy (N V N V ...) and trigeminy (N N V ...): the coupling
+// interval S is 86 % of the sinus cycle for the first 60 sinus beats of an episode, then 62 %; the
+// pause L completes two cycles (S + L = 2 RR); each with ±8 ms jitter. Returns the series and, per interval, whether a premature beat ends it.
+struct GroupBeating {
+    std::vector<double> rr;
+    std::vector<std::uint8_t> premature;  // the interval ends at a premature beat (S)
+};
+
+GroupBeating group_beating_series(std::uint32_t seed) {
+    const auto sinus = sinus_series(4000, 850.0, 30.0, 20.0, 6.0, seed);
+    Noise noise(seed + 1);
+    GroupBeating g;
+    // Episodes in sinus beats: [start, end) and period (2: bigeminy, 3: trigeminy).
+    struct Episode {
+        std::size_t start, end;
+        int period;
+    } episodes[] = {{400, 800, 2}, {1100, 1700, 3}, {2000, 2300, 2}, {2600, 3200, 3}};
+    for (std::size_t k = 0; k < sinus.size(); ++k) {
+        int period = 0;
+        std::size_t first_deep = 0;
+        for (const auto& e : episodes)
+            if (k >= e.start && k < e.end) period = e.period, first_deep = e.start + 60;
+        if (period != 0 && (k % static_cast<std::size_t>(period)) == 0 && k + 1 < sinus.size()) {
+            // Each episode opens with late-coupled beats (S = 86 % of the cycle: hardly premature, so
+            // they are taken for sinus rhythm and make it look irregular), then the coupling
+            // shortens to 62 %.
+            const double cycle = sinus[k];
+            const double s = (k < first_deep ? 0.86 : 0.62) * cycle + 8.0 * noise.gauss();
+            g.rr.push_back(s);
+            g.premature.push_back(1);
+            g.rr.push_back(2.0 * cycle - s + 8.0 * noise.gauss());
+            g.premature.push_back(0);
+            ++k;  // the pause replaces the next sinus interval
+            continue;
+        }
+        g.rr.push_back(sinus[k]);
+        g.premature.push_back(0);
+    }
+    return g;
+}
+
+// Share of premature beats with an adjacent interval flagged.
+double premature_flagged(const GroupBeating& g, const ArtifactResult& r) {
+    REQUIRE(r.classified.size() == g.rr.size());
+    std::size_t total = 0, hit = 0;
+    for (std::size_t i = 0; i + 1 < g.rr.size(); ++i) {
+        if (!g.premature[i]) continue;
+        ++total;
+        hit += r.classified[i].cls != IntervalClass::ok || r.classified[i + 1].cls != IntervalClass::ok;
+    }
+    return total ? double(hit) / double(total) : 0.0;
+}
+
+}  // namespace
+
+TEST_CASE("artifacts: sustained bigeminy and trigeminy stay flagged", "[artifacts]") {
+    // Within a few cycles the L&T spread thresholds absorb a regular group beating and the ok
+    // intervals stop being a regular sinus reference, so without the group-beating rule most of a
+    // long episode goes unflagged; with it, nearly every premature beat is flagged, and the sinus
+    // stretches between episodes stay clean.
+    const GroupBeating g = group_beating_series(31);
+    const auto beats = to_beats(g.rr);
+    ArtifactConfig off;
+    off.group_cycles = 0;
+    for (const bool streaming : {false, true}) {
+        const ArtifactResult with = streaming ? run_stream(beats) : correct_artifacts(beats);
+        const ArtifactResult without = streaming ? run_stream(beats, off) : correct_artifacts(beats, off);
+        const double se = premature_flagged(g, with), se_off = premature_flagged(g, without);
+        std::size_t sinus_total = 0, sinus_flagged = 0;  // intervals with no premature beat within 8
+        for (std::size_t i = 8; i + 8 < g.rr.size(); ++i) {
+            bool near = false;
+            for (std::size_t j = i - 8; j <= i + 8; ++j) near = near || g.premature[j];
+            if (near) continue;
+            ++sinus_total;
+            sinus_flagged += with.classified[i].cls != IntervalClass::ok;
+        }
+        std::printf("[artifacts] group beating (%s): premature beats flagged %.4f (%.4f without the rule), "
+                    "sinus intervals flagged %zu of %zu\n",
+                    streaming ? "stream" : "offline", se, se_off, sinus_flagged, sinus_total);
+        CHECK(se >= 0.97);
+        // Offline the rule is what does it (0.76 without it: the late-coupled opening is taken for
+        // an irregular rhythm, which withholds the ectopic label, and what is then labelled ok keeps
+        // it irregular). The streaming version's trailing windows get out of that state by
+        // themselves here (0.999 without the rule); on LTDB 14046 the rule adds 1.1 points there.
+        if (!streaming) CHECK(se_off <= 0.90);
+        CHECK(sinus_flagged <= sinus_total / 200);
+    }
+}
+
+TEST_CASE("artifacts: the group-beating rule stays quiet in atrial fibrillation-like rhythm", "[artifacts]") {
+    // Independent intervals, 750 ms ± 20 % (AF's beat-to-beat irregularity): a repeating short-long
+    // pattern over four cycles with every S, L within 12 % is rare by chance. Counted: intervals
+    // the rule adds to the flags of the same run without it.
+    Noise noise(41);
+    std::vector<double> rr;
+    for (int k = 0; k < 50000; ++k) rr.push_back(std::clamp(750.0 + 150.0 * noise.gauss(), 300.0, 1900.0));
+    const auto beats = to_beats(rr);
+    ArtifactConfig off;
+    off.group_cycles = 0;
+    for (const bool streaming : {false, true}) {
+        const ArtifactResult with = streaming ? run_stream(beats) : correct_artifacts(beats);
+        const ArtifactResult without = streaming ? run_stream(beats, off) : correct_artifacts(beats, off);
+        REQUIRE(with.classified.size() == without.classified.size());
+        std::size_t added = 0;
+        for (std::size_t i = 0; i < with.classified.size(); ++i)
+            added += with.classified[i].cls != IntervalClass::ok && without.classified[i].cls == IntervalClass::ok;
+        std::printf("[artifacts] AF-like (%s): the group-beating rule adds %zu of %zu flags\n",
+                    streaming ? "stream" : "offline", added, with.classified.size());
+        CHECK(added <= with.classified.size() / 1000);
+    }
+}
+
 TEST_CASE("artifacts: implausible intervals are labelled and dropped", "[artifacts]") {
     std::vector<double> rr = sinus_series(300, 900.0, 30.0, 20.0, 5.0, 3);
     rr[100] = 150.0;   // too short for any heart
@@ -469,15 +583,16 @@ TEST_CASE("artifacts: MIT-BIH LTDB 14046, ventricular ectopy", "[artifacts][data
     std::size_t same = 0;
     for (std::size_t i = 0; i < off.classified.size(); ++i) same += off.classified[i].cls == on.classified[i].cls;
     std::printf("    offline/stream label agreement %.4f\n", double(same) / double(off.classified.size()));
-    // Measured (offline / stream): V beats flagged 0.783 / 0.827 (0.743 / 0.800 with the previous
+    // Measured (offline / stream): V beats flagged 0.796 / 0.838 (0.783 / 0.827 without the
+    // group-beating rule, 0.743 / 0.800 with the previous
     // two-beat-mean rule, 0.618 / 0.698 without any), isolated V 0.811 / 0.814, isolated and >= 15 %
     // premature 0.990 / 0.990, N-N between N false flags 0.58 % / 0.60 %. The acceptance target
     // (>= 95 % of V beats) is not reached: 14 % of 14046's V beats are < 5 % shorter than the
     // interval before them, and against the median of the surrounding normal intervals 2.3 % of V
     // beats have neither adjacent interval off by > 7 % while 12 % of N-N intervals between N
     // beats are (late / fusion beats look like sinus beats in the RR series).
-    CHECK(so.se() >= 0.77);
-    CHECK(ss.se() >= 0.81);
+    CHECK(so.se() >= 0.79);
+    CHECK(ss.se() >= 0.83);
     CHECK(so.iso_se() >= 0.79);
     CHECK(ss.iso_se() >= 0.79);
     CHECK(so.prem_se() >= 0.97);
@@ -506,7 +621,8 @@ TEST_CASE("artifacts: MIT-BIH LTDB 14149, atrial fibrillation labelled N", "[art
     print_score("stream ", ss);
     print_counts("offline", off.counts);
     print_counts("stream ", on.counts);
-    // Measured: N-N between N flags 0.78 % / 0.79 % (1.11 / 1.12 % with the AF gate at 12 % and
+    // Measured: N-N between N flags 0.78 % / 0.80 % (0.78 / 0.79 % without the group-beating
+    // rule; 1.11 / 1.12 % with the AF gate at 12 % and
     // the regular missed-beat fit, 15.3 % / 15.5 % with the previous premature-beat rule, 3.7 % /
     // 3.9 % with none). The irregularity gate keeps the premature-beat rule silent, withholds the
     // L&T "ectopic" label and demands a tight fit for `missed` in AF; what remains is mostly
