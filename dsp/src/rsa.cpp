@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <complex>
+#include <limits>
 #include <numbers>
 
 namespace attune::dsp {
@@ -15,7 +16,8 @@ namespace attune::dsp {
 namespace {
 
 constexpr double kTwoPi = 2.0 * std::numbers::pi;
-constexpr double kMaxHrBpm = 60000.0 / kMinPlausibleIbiMs;  // bounds beats per second of ring
+constexpr double kMaxHrBpm = 60000.0 / kMinPlausibleIbiMs;
+constexpr double kPhaseSplineLeadS = 5.0;  // knots fitted before the phase window (see phase_core)  // bounds beats per second of ring
 
 double midpoint_s(const Beat& b) { return b.t_s - b.ibi_ms / 2000.0; }
 
@@ -101,11 +103,26 @@ std::size_t grid_bins(const BreathingRateConfig& c) {
     return static_cast<std::size_t>(std::floor((c.max_hz - c.min_hz) / c.grid_step_hz + 1e-9)) + 1;
 }
 
+// The grid must sample the window's main lobe finely enough for the log-parabola refinement:
+// at least kGridPointsPerResolution points per 1/span Hz (a Hann main lobe is 4/span wide).
+// A coarser configured step is divided by a whole number, which keeps it a set of DFT bins
+// (see FftGrid): 0.005 Hz serves the streaming 60 s window (3.3 points), a 5-minute offline
+// estimate gets 0.001 Hz.
+constexpr double kGridPointsPerResolution = 3.0;
+
+BreathingRateConfig with_grid_for_span(BreathingRateConfig c, double span_s) {
+    if (c.grid_step_hz > 0.0 && std::isfinite(span_s) && span_s > 0.0) {
+        const double k = std::ceil(c.grid_step_hz * kGridPointsPerResolution * span_s - 1e-9);
+        if (k > 1.0 && k <= 1000.0) c.grid_step_hz /= k;
+    }
+    return c;
+}
+
 // The frequency grid min_hz + k·grid_step_hz is, for the default configuration (and any whose
 // fs / grid_step and min_hz / grid_step are whole numbers), a run of bins m0 .. m0 + nb − 1 of an
-// N-point DFT, N = fs / grid_step (2000 by default). Then one real FFT of the windowed series,
+// N-point DFT, N = fs / grid_step (800 by default). Then one real FFT of the windowed series,
 // folded modulo N when it is longer, gives the grid's powers exactly (up to rounding, ~1e-13
-// relative) at a fraction of the direct DFT's cost (nb · ns complex multiply-adds: 226 · 241).
+// relative) at a fraction of the direct DFT's cost (nb · ns complex multiply-adds: 91 · 241).
 struct FftGrid {
     std::size_t n = 0;   // FFT length; 0: the grid is not a set of DFT bins, use the direct DFT
     std::size_t m0 = 0;  // bin of min_hz
@@ -442,12 +459,12 @@ std::span<const BreathRsa> RsaTracker::flush() {
 // 2. Breathing rate
 
 std::optional<BreathingRate> estimate_breathing_rate(std::span<const Beat> beats,
-                                                     const BreathingRateConfig& cfg) {
+                                                     const BreathingRateConfig& config) {
     if (beats.empty()) return std::nullopt;
-    RateScratch s;
-    s.reserve(cfg, beats.size(), static_cast<std::size_t>((beats.back().t_s - beats.front().t_s + 1.0) *
-                                                          cfg.resample_hz) + 8);
     const double span = beats.back().t_s - beats.front().t_s + 1.0;
+    const BreathingRateConfig cfg = with_grid_for_span(config, span);
+    RateScratch s;
+    s.reserve(cfg, beats.size(), static_cast<std::size_t>(span * cfg.resample_hz) + 8);
     return analyse_rate(beats.data(), beats.size(), span, cfg, s);
 }
 
@@ -462,12 +479,12 @@ struct BreathingRateEstimator::Impl {
 BreathingRateEstimator::BreathingRateEstimator(const BreathingRateConfig& cfg)
     : impl_(std::make_unique<Impl>()) {
     Impl& m = *impl_;
-    m.cfg = cfg;
+    m.cfg = with_grid_for_span(cfg, cfg.window_s);
     // Enough for window_s at the highest plausible heart rate, plus the knot before the window.
     const auto cap = static_cast<std::size_t>(std::ceil(cfg.window_s * kMaxHrBpm / 60.0)) + 8;
     m.ring.assign(cap, Beat{});
     m.ordered.reserve(cap);
-    m.scratch.reserve(cfg, cap, static_cast<std::size_t>(cfg.window_s * cfg.resample_hz) + 8);
+    m.scratch.reserve(m.cfg, cap, static_cast<std::size_t>(cfg.window_s * cfg.resample_hz) + 8);
 }
 
 BreathingRateEstimator::~BreathingRateEstimator() = default;
@@ -566,14 +583,27 @@ HrPhase phase_core(std::size_t n_beats, BeatAt&& beat, std::size_t n_ref, RefAt&
     if (cycles < 1.0) return out;
     const double window = cycles / f0;
 
+    // The window ends at the newest interval's midpoint (or the reference's end); only knots from
+    // kPhaseSplineLeadS before its start are fitted: a natural spline's end condition fades by
+    // ~0.27 per knot, so 5 s of lead (4-10 knots) leaves the window's values unchanged to < 1e-3
+    // of the end effect, and the fit costs the window, not the whole history the ring holds.
+    double newest_mid = -std::numeric_limits<double>::infinity();
+    for (std::size_t k = n_beats; k-- > 0;) {
+        if (beat(k).ibi_ms > 0.0) {
+            newest_mid = midpoint_s(beat(k));
+            break;
+        }
+    }
+    if (!std::isfinite(newest_mid)) return out;
+    const double end = std::min(newest_mid, ref(n_ref - 1).t_s);
+    const double begin = end - window;
     s.hr.clear();
     for (std::size_t k = 0; k < n_beats; ++k) {
         const Beat& b = beat(k);
-        if (b.ibi_ms > 0.0) s.hr.add(midpoint_s(b), 60000.0 / b.ibi_ms);
+        if (b.ibi_ms > 0.0 && midpoint_s(b) >= begin - kPhaseSplineLeadS)
+            s.hr.add(midpoint_s(b), 60000.0 / b.ibi_ms);
     }
     if (s.hr.size() < 4) return out;
-    const double end = std::min(s.hr.back_x(), ref(n_ref - 1).t_s);
-    const double begin = end - window;
     if (s.hr.front_x() > begin || ref(0).t_s > begin) return out;  // not enough history yet
 
     // N equally spaced samples over exactly `cycles` periods: cos/sin at f0 stay orthogonal.
@@ -589,12 +619,18 @@ HrPhase phase_core(std::size_t n_beats, BeatAt&& beat, std::size_t n_ref, RefAt&
         s.h[i] = s.hr.eval(t, ch);
         s.r[i] = interp_reference(n_ref, ref, t, cr);
     }
+    // cos/sin(ω t) on the even grid by rotation (one complex multiply per point instead of two
+    // libm calls), restarted exactly every 64 points so rounding cannot build up (< 1e-14).
     const double omega = kTwoPi * f0;
     s.cos_wt.resize(n);
     s.sin_wt.resize(n);
+    const std::complex<double> step = std::polar(1.0, omega * window / static_cast<double>(n));
+    std::complex<double> z = std::polar(1.0, omega * s.grid[0]);
     for (std::size_t i = 0; i < n; ++i) {
-        s.cos_wt[i] = std::cos(omega * s.grid[i]);
-        s.sin_wt[i] = std::sin(omega * s.grid[i]);
+        if (i % 64 == 0) z = std::polar(1.0, omega * s.grid[i]);
+        s.cos_wt[i] = z.real();
+        s.sin_wt[i] = z.imag();
+        z *= step;
     }
     const SineFit fh = fit_sine(s.grid, s.h, s.cos_wt, s.sin_wt), fr = fit_sine(s.grid, s.r, s.cos_wt, s.sin_wt);
     // y ≈ A cos(ωt − φ) = A cos φ · cos ωt + A sin φ · sin ωt, so φ = atan2(d, c).

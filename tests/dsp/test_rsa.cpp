@@ -217,8 +217,27 @@ TEST_CASE("rsa: breathing rate confidence separates rhythm from noise", "[rsa][r
     CHECK(r->confidence > 0.9);
 }
 
+TEST_CASE("rsa: a long offline span gets a grid fine enough for its main lobe", "[rsa][rate]") {
+    // 5 minutes resolve 1/300 Hz; the configured 0.005 Hz step would put fewer than 1 point on the
+    // Hann main lobe's half-width (2/300 Hz) and let the refinement lock onto the wrong bins. The
+    // estimate must equal the direct DFT on a 0.001 Hz grid (what >= 3 points per 1/span Hz gives),
+    // and land within 0.02 breaths/min of a 5.3 breaths/min rhythm that falls between 0.005 Hz bins.
+    const double rate = 5.3;
+    const auto beats = ipfm_beats([&](double t) { return 64.0 + 5.0 * std::sin(2 * kPi * rate / 60.0 * t); },
+                                  300.0, 3.0, 23);
+    const auto r = estimate_breathing_rate(beats);
+    BreathingRateConfig fine;
+    fine.grid_step_hz = 0.001;
+    fine.use_fft = false;
+    const auto d = estimate_breathing_rate(beats, fine);
+    REQUIRE(r);
+    REQUIRE(d);
+    CHECK_THAT(r->frequency_hz, Catch::Matchers::WithinAbs(d->frequency_hz, 1e-9));
+    CHECK_THAT(r->rate_bpm, Catch::Matchers::WithinAbs(rate, 0.02));
+}
+
 TEST_CASE("rsa: the FFT spectrum grid gives the direct DFT's estimates", "[rsa][rate]") {
-    // The default grid (0.05-0.5 Hz every 0.002 Hz at 4 Hz) is bins 25..250 of a 2000-point DFT, so
+    // The default grid (0.05-0.5 Hz every 0.005 Hz at 4 Hz) is bins 10..100 of an 800-point DFT, so
     // the estimator uses one FFT; use_fft = false forces the direct DFT of the same grid. Every
     // streaming estimate (RR alone and with beat amplitudes) must agree to 1e-9.
     const auto beats = ipfm_beats(

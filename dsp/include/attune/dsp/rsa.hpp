@@ -10,7 +10,8 @@
 //      whenever the heart rate rises during inspiration and falls during expiration.
 //   2. Breathing rate from the heart signal alone: the respiratory peak in 0.05–0.5 Hz (3–30
 //      breaths/min) of the RR series over the last 60 s (natural cubic spline at 4 Hz, linear
-//      trend removed, Hann window, power on a 0.002 Hz grid), optionally fused with the spectrum
+//      trend removed, Hann window, power on a 0.005 Hz grid, made finer for longer offline spans so
+//      that 1/span Hz holds >= 3 grid points), optionally fused with the spectrum
 //      of the beat amplitudes (ECG R amplitude and PPG pulse amplitude are modulated by breathing
 //      too, and carry no Mayer waves). The peak is *selected* on f · geometric-mean spectrum
 //      (the f weighting flattens the 1/f background of HRV, the geometric mean keeps peaks both
@@ -109,13 +110,13 @@ struct BreathingRateConfig {
     double resample_hz = 4.0;      // spline sampling rate
     double min_hz = 0.05;          // 3 breaths/min
     double max_hz = 0.5;           // 30 breaths/min
-    double grid_step_hz = 0.002;   // spectrum grid before refinement
+    double grid_step_hz = 0.005;   // spectrum grid before refinement
     double update_interval_s = 1.0;  // streaming: one estimate per slot of this much beat time
     bool use_amplitude = true;     // also use Beat::amplitude when it varies
     double weight_exponent = 1.0;  // peak selection on f^this · spectrum (whitens 1/f HRV)
     // Compute the grid's powers with one real FFT when the grid is a run of DFT bins
     // (resample_hz / grid_step_hz and min_hz / grid_step_hz whole numbers, as by default: bins
-    // 25..250 of a 2000-point DFT); false, or any other grid: the direct DFT. Same values to
+    // 10..100 of an 800-point DFT); false, or any other grid: the direct DFT. Same values to
     // ~1e-13 relative (tests/dsp/test_rsa.cpp compares them); the FFT is ~10x cheaper.
     bool use_fft = true;
 };
