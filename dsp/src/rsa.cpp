@@ -571,6 +571,18 @@ double interp_reference(std::size_t n, Get&& get, double t, std::size_t& cursor)
     return a.value + u * (b.value - a.value);
 }
 
+// First index k in [0, n) with t_at(k) >= t (n if none); t_at increasing.
+template <class TimeAt>
+std::size_t first_at_or_after(std::size_t n, TimeAt&& t_at, double t) {
+    std::size_t lo = 0, hi = n;
+    while (lo < hi) {
+        const std::size_t mid = lo + (hi - lo) / 2;
+        if (t_at(mid) < t) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
 // Shared by the offline function and the tracker: `beat(k)` and `ref(k)` give the k-th beat /
 // reference sample in time order.
 template <class BeatAt, class RefAt>
@@ -597,8 +609,12 @@ HrPhase phase_core(std::size_t n_beats, BeatAt&& beat, std::size_t n_ref, RefAt&
     if (!std::isfinite(newest_mid)) return out;
     const double end = std::min(newest_mid, ref(n_ref - 1).t_s);
     const double begin = end - window;
+    // Beats before `first` end before the lead starts, so their midpoints do too: skipped
+    // without being visited (the ring holds up to 95 s of history).
+    const std::size_t first = first_at_or_after(
+        n_beats, [&](std::size_t k) { return beat(k).t_s; }, begin - kPhaseSplineLeadS);
     s.hr.clear();
-    for (std::size_t k = 0; k < n_beats; ++k) {
+    for (std::size_t k = first; k < n_beats; ++k) {
         const Beat& b = beat(k);
         if (b.ibi_ms > 0.0 && midpoint_s(b) >= begin - kPhaseSplineLeadS)
             s.hr.add(midpoint_s(b), 60000.0 / b.ibi_ms);
@@ -612,7 +628,11 @@ HrPhase phase_core(std::size_t n_beats, BeatAt&& beat, std::size_t n_ref, RefAt&
     s.grid.resize(n);
     s.h.resize(n);
     s.r.resize(n);
-    std::size_t ch = 0, cr = 0;
+    std::size_t ch = 0;
+    // The reference cursor starts at the last sample at or before the window (binary search), so
+    // the walk covers the window only, not the 95 s of history the ring may hold.
+    std::size_t cr = first_at_or_after(n_ref, [&](std::size_t k) { return ref(k).t_s; }, begin);
+    cr = cr > 0 ? cr - 1 : 0;
     for (std::size_t i = 0; i < n; ++i) {
         const double t = begin + (static_cast<double>(i) + 0.5) * window / static_cast<double>(n);
         s.grid[i] = t;
@@ -643,7 +663,7 @@ HrPhase phase_core(std::size_t n_beats, BeatAt&& beat, std::size_t n_ref, RefAt&
     // sinc(π f0 RR) (5 % at 0.2 Hz and 66 bpm) without shifting it; undo that for the amplitude.
     double rr_sum = 0.0;
     std::size_t rr_n = 0;
-    for (std::size_t k = 0; k < n_beats; ++k) {
+    for (std::size_t k = first; k < n_beats; ++k) {
         const Beat& b = beat(k);
         if (b.ibi_ms > 0.0 && midpoint_s(b) >= begin && midpoint_s(b) <= end) {
             rr_sum += b.ibi_ms / 1000.0;
@@ -738,10 +758,20 @@ void HrPhaseTracker::push_reference(double t_s, double value) {
 
 HrPhase HrPhaseTracker::estimate(double f0_hz) {
     Impl& m = *impl_;
+    // Ring positions by a conditional wrap (an integer division per access was a visible cost).
+    const std::size_t nb = m.beats.size(), nr = m.ref.size();
     return phase_core(
-        m.bsize, [&](std::size_t k) -> const Beat& { return m.beats[(m.bhead + k) % m.beats.size()]; },
-        m.rsize, [&](std::size_t k) { return m.ref[(m.rhead + k) % m.ref.size()]; }, f0_hz, m.cfg,
-        m.scratch);
+        m.bsize,
+        [&](std::size_t k) -> const Beat& {
+            const std::size_t i = m.bhead + k;
+            return m.beats[i >= nb ? i - nb : i];
+        },
+        m.rsize,
+        [&](std::size_t k) {
+            const std::size_t i = m.rhead + k;
+            return m.ref[i >= nr ? i - nr : i];
+        },
+        f0_hz, m.cfg, m.scratch);
 }
 
 }  // namespace attune::dsp

@@ -187,9 +187,11 @@ TEST_CASE("cubic spline: exact on cubics (not-a-knot) and lines (natural)", "[hr
 TEST_CASE("Welch PSD equals a brute-force DFT (full segments, and shorter than one)", "[hrv_freq]") {
     std::mt19937 rng(3);
     std::normal_distribution<double> noise(0.0, 25.0);
-    // 700 samples: 4 full segments (the last 60 samples unused, as in scipy). 241: odd length
-    // below nperseg, a single 241-point segment. 130: even, below nperseg.
-    for (const std::size_t n : {std::size_t{700}, std::size_t{241}, std::size_t{130}}) {
+    // 700 samples: 4 full segments (the last 60 samples unused, as in scipy), all transformed in
+    // pairs; 830: 5 segments, two pairs and one alone; 256: one full segment alone. 241: odd
+    // length below nperseg, a single 241-point segment. 130: even, below nperseg.
+    for (const std::size_t n : {std::size_t{700}, std::size_t{830}, std::size_t{256}, std::size_t{241},
+                                std::size_t{130}}) {
         std::vector<double> x(n);
         for (std::size_t i = 0; i < n; ++i)
             x[i] = 900.0 + 30.0 * std::sin(2 * kPi * 0.1 * 0.25 * static_cast<double>(i)) + noise(rng);

@@ -307,6 +307,39 @@ TEST_CASE("rsa: phase of heart rate against the breathing reference", "[rsa][pha
     std::printf("[rsa] phase: worst error %.2f deg over f0 0.075-0.2 Hz and lags -150..180 deg\n", worst);
 }
 
+TEST_CASE("rsa: the phase tracker equals the offline estimate after its rings wrap", "[rsa][phase]") {
+    // 15 minutes: the beat ring (95 s at 220 bpm) and the reference ring (95 s at 20 Hz) both wrap
+    // several times. Every 7 s the tracker's estimate must equal the offline function's over all
+    // beats and reference samples so far (same arithmetic on the same window: 1e-9).
+    const double f0 = 0.1;
+    const auto beats = ipfm_beats(
+        [&](double t) { return 72.0 + 5.0 * std::cos(2 * kPi * f0 * t - 0.7) + 3.0 * std::sin(2 * kPi * 0.011 * t); },
+        900.0, 6.0, 91);
+    HrPhaseTracker tracker;
+    std::vector<Beat> seen;
+    std::vector<ReferenceSample> ref;
+    double next_ref = 0.0, next_check = 60.0;
+    std::size_t checks = 0;
+    for (const Beat& b : beats) {
+        for (; next_ref <= b.t_s; next_ref += 0.1) {  // 10 Hz: below the tracker's 20 Hz decimation
+            ref.push_back({next_ref, 0.5 + 0.5 * std::cos(2 * kPi * f0 * next_ref)});
+            tracker.push_reference(ref.back().t_s, ref.back().value);
+        }
+        tracker.push_beat(b);
+        seen.push_back(b);
+        if (b.t_s < next_check) continue;
+        next_check += 7.0;
+        const HrPhase live = tracker.estimate(f0), off = hr_phase(seen, ref, f0);
+        REQUIRE(live.valid);
+        REQUIRE(off.valid);
+        CHECK_THAT(live.phase_deg, Catch::Matchers::WithinAbs(off.phase_deg, 1e-9));
+        CHECK_THAT(live.hr_amplitude_bpm, Catch::Matchers::WithinAbs(off.hr_amplitude_bpm, 1e-9));
+        CHECK_THAT(live.phase_deg, Catch::Matchers::WithinAbs(0.7 * 180.0 / kPi, 10.0));
+        ++checks;
+    }
+    CHECK(checks >= 110);
+}
+
 TEST_CASE("rsa: phase needs enough history and a rhythm", "[rsa][phase]") {
     HrPhaseTracker tracker;
     CHECK_FALSE(tracker.estimate(0.1).valid);
