@@ -625,12 +625,14 @@ void ArtifactStream::decide(std::int64_t i) {
     cls_[s] = irregular && dec.cls == IntervalClass::ectopic ? IntervalClass::ok : dec.cls;
     if (break_[s]) sinus_.clear();  // a new series: the reference starts afresh
     const bool next_in_series = i + 1 < n_ && !break_[slot(i + 1)];
-    // RR(i + o) within i's series (no break in between), NaN otherwise.
+    // RR(i + o) within i's series (no break in between), NaN otherwise. The oldest interval of
+    // i's series the group-beating rule can read (3 · group_cycles back) is found once here.
+    std::int64_t series_first = i;
+    const std::int64_t reach = 3 * std::max(cfg_.group_cycles, 0);
+    while (series_first > 0 && i - series_first < reach && !break_[slot(series_first)]) --series_first;
     auto rr_at = [&](int o) {
         const std::int64_t k = i + o;
-        if (k < 0 || k >= n_ || (o > 0 && break_[slot(k)])) return kNaN;
-        for (std::int64_t j = i; j > k; --j)
-            if (break_[slot(j)]) return kNaN;
+        if (k < series_first || k >= n_ || (o > 0 && break_[slot(k)])) return kNaN;
         return rr_[slot(k)];
     };
     if (premature_beat(rr_[s], next_in_series ? rr_[slot(i + 1)] : kNaN, break_[s] ? kNaN : rr_[slot(i - 1)],

@@ -16,8 +16,8 @@ namespace attune::dsp {
 namespace {
 
 constexpr double kTwoPi = 2.0 * std::numbers::pi;
-constexpr double kMaxHrBpm = 60000.0 / kMinPlausibleIbiMs;
-constexpr double kPhaseSplineLeadS = 5.0;  // knots fitted before the phase window (see phase_core)  // bounds beats per second of ring
+constexpr double kMaxHrBpm = 60000.0 / kMinPlausibleIbiMs;  // bounds beats per second of ring
+constexpr double kPhaseSplineLeadS = 5.0;  // knots fitted before the phase window (see phase_core)
 
 double midpoint_s(const Beat& b) { return b.t_s - b.ibi_ms / 2000.0; }
 
