@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -118,20 +119,31 @@ bool is_missing_token(std::string_view f) {
 // ================================================================ files
 IoResult<std::vector<std::uint8_t>> read_file_bytes(const std::string& path) {
     IoResult<std::vector<std::uint8_t>> r;
+    // A directory opens fine as an ifstream on Linux and seeking to its end reports LLONG_MAX on
+    // ext4, so the size is never trusted: directories are refused by name, and the bytes are read
+    // in chunks until the stream ends (also right for pipes and /proc files, which report 0).
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        r.error = "'" + path + "' is a directory, not a file";
+        return r;
+    }
     std::ifstream f(path, std::ios::binary);
     if (!f) {
         r.error = "cannot open '" + path + "'";
         return r;
     }
-    f.seekg(0, std::ios::end);
-    const std::streamoff size = f.tellg();
-    if (size < 0) {
-        r.error = "cannot determine the size of '" + path + "'";
-        return r;
+    const auto hint = std::filesystem::file_size(path, ec);
+    if (!ec && hint < (std::uintmax_t{1} << 32)) r.value.reserve(static_cast<std::size_t>(hint));
+    constexpr std::size_t kChunk = 1 << 16;
+    for (;;) {
+        const std::size_t have = r.value.size();
+        r.value.resize(have + kChunk);
+        f.read(reinterpret_cast<char*>(r.value.data() + have), static_cast<std::streamsize>(kChunk));
+        const auto got = f.gcount();
+        r.value.resize(have + static_cast<std::size_t>(got < 0 ? 0 : got));
+        if (!f) break;
     }
-    f.seekg(0, std::ios::beg);
-    r.value.resize(static_cast<std::size_t>(size));
-    if (size > 0 && !f.read(reinterpret_cast<char*>(r.value.data()), size)) {
+    if (f.bad()) {
         r.error = "error reading '" + path + "'";
         r.value.clear();
     }

@@ -201,6 +201,23 @@ TEST_CASE("WFDB: corrupt and truncated records give an error message", "[signal_
     CHECK(r.error.find("format 80") != std::string::npos);
     CHECK_FALSE(read_wfdb_record(d + "/nonexistent.hea").ok());
 
+    // A header naming a directory as its data file (found by fuzzing: seeking to the end of a
+    // directory reports LLONG_MAX on ext4, and the reader tried to allocate that much).
+    write_text(d + "/dir.hea", "dir 1 360 10\n. 212 200 11 1024 0 0 0 MLII\n");
+    r = read_wfdb_record(d + "/dir.hea");
+    CHECK_FALSE(r.ok());
+    CHECK(r.error.find("is a directory") != std::string::npos);
+    const auto dir_bytes = read_file_bytes(d);
+    CHECK_FALSE(dir_bytes.ok());
+    CHECK(dir_bytes.value.empty());
+    // A file the size of several read chunks comes back byte for byte.
+    std::vector<std::uint8_t> big(200000);
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::uint8_t>(i * 131u + 7u);
+    write_bytes(d + "/big.bin", big);
+    const auto big_back = read_file_bytes(d + "/big.bin");
+    REQUIRE(big_back.ok());
+    CHECK(big_back.value == big);
+
     // Random header bytes: an error or a parse, never a crash.
     std::mt19937 rng(3);
     std::uniform_int_distribution<int> byte(0, 255);
