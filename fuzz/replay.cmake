@@ -8,6 +8,7 @@ foreach(src ${ATTUNE_FUZZ_REPLAY_SOURCES})
   add_executable(replay_${name} ${src} ${PROJECT_SOURCE_DIR}/fuzz/replay_main.cpp)
   target_include_directories(replay_${name} PRIVATE ${PROJECT_SOURCE_DIR}/fuzz)
   target_link_libraries(replay_${name} PRIVATE attune::core attune_warnings)
+  target_compile_options(replay_${name} PRIVATE ${ATTUNE_TEST_COMPILE_OPTIONS})
   add_test(NAME fuzz.${short}.regressions
            COMMAND replay_${name} ${PROJECT_SOURCE_DIR}/tests/fuzz/${short} ${PROJECT_SOURCE_DIR}/fuzz/corpus/${short})
   set_tests_properties(fuzz.${short}.regressions PROPERTIES LABELS fuzz TIMEOUT 300

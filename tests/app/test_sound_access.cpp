@@ -192,7 +192,6 @@ TEST_CASE("disk audio: the continuous tone's pitch follows the pacer's breathing
     // 25 ms windows (50 ms of pacer time at speed 2); skip the fade-in.
     const auto win = static_cast<std::size_t>(0.025 * rate);
     std::vector<double> hz, volume;
-    double in_sum = 0, out_sum = 0;
     int in_n = 0, out_n = 0;
     for (std::size_t i = i0 + static_cast<std::size_t>(0.2 * rate); i + win <= run.samples.size(); i += win) {
         const double f = ZeroCrossingHz(run.samples, i, i + win, rate);
@@ -200,8 +199,8 @@ TEST_CASE("disk audio: the continuous tone's pitch follows the pacer's breathing
         const auto st = pacer.At(run.TimeOf(i + win / 2));
         hz.push_back(f);
         volume.push_back(st.volume);
-        if (st.phase == attune::core::PhaseKind::Inhale) { in_sum += f; ++in_n; }
-        else { out_sum += f; ++out_n; }
+        if (st.phase == attune::core::PhaseKind::Inhale) ++in_n;
+        else ++out_n;
     }
     REQUIRE(hz.size() > 200);
     const double corr = Correlation(hz, volume);

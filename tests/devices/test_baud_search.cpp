@@ -229,7 +229,6 @@ TEST_CASE("a sensor that only ever sends noise: the search keeps cycling, says s
 }
 
 TEST_CASE("a quiet sensor (no bytes) is not a wrong baud rate", "[baud][thread]") {
-    std::atomic<int> sets{0};
     const auto t0 = Clock::now();
     struct Quiet final : Transport {
         std::string Open() override { return {}; }
