@@ -331,30 +331,43 @@ std::optional<BreathingRate> analyse_rate(const Beat* beats, std::size_t n, doub
 // ------------------------------------------------------------------------------------------------
 // 1. RSA per breath
 
-BreathRsa rsa_for_breath(std::span<const Beat> beats, const BreathCycle& breath) {
+namespace {
+// The peak-to-trough of one breath, built interval by interval (offline and streaming share it).
+struct BreathRsaBuilder {
     BreathRsa r;
-    r.start_s = breath.start_s;
-    r.end_s = breath.end_s;
-    for (const Beat& b : beats) {
-        if (!(b.ibi_ms > 0.0)) continue;
-        const double mid = midpoint_s(b);
-        if (mid < breath.start_s || mid >= breath.end_s) continue;
+    explicit BreathRsaBuilder(const BreathCycle& b) {
+        r.start_s = b.start_s;
+        r.end_s = b.end_s;
+    }
+    // An interval whose midpoint is at mid_s; ignored outside [start, end).
+    void add(double mid_s, double ibi_ms) {
+        if (mid_s < r.start_s || mid_s >= r.end_s) return;
         if (r.n_intervals == 0) {
-            r.rr_min_ms = r.rr_max_ms = b.ibi_ms;
+            r.rr_min_ms = r.rr_max_ms = ibi_ms;
         } else {
-            r.rr_min_ms = std::min(r.rr_min_ms, b.ibi_ms);
-            r.rr_max_ms = std::max(r.rr_max_ms, b.ibi_ms);
+            r.rr_min_ms = std::min(r.rr_min_ms, ibi_ms);
+            r.rr_max_ms = std::max(r.rr_max_ms, ibi_ms);
         }
         ++r.n_intervals;
     }
-    if (r.n_intervals > 0) {
-        r.hr_max_bpm = 60000.0 / r.rr_min_ms;
-        r.hr_min_bpm = 60000.0 / r.rr_max_ms;
-        r.rsa_ms = r.rr_max_ms - r.rr_min_ms;
-        r.rsa_bpm = r.hr_max_bpm - r.hr_min_bpm;
+    BreathRsa finish() {
+        if (r.n_intervals > 0) {
+            r.hr_max_bpm = 60000.0 / r.rr_min_ms;
+            r.hr_min_bpm = 60000.0 / r.rr_max_ms;
+            r.rsa_ms = r.rr_max_ms - r.rr_min_ms;
+            r.rsa_bpm = r.hr_max_bpm - r.hr_min_bpm;
+        }
+        r.valid = r.n_intervals >= 2;
+        return r;
     }
-    r.valid = r.n_intervals >= 2;
-    return r;
+};
+}  // namespace
+
+BreathRsa rsa_for_breath(std::span<const Beat> beats, const BreathCycle& breath) {
+    BreathRsaBuilder r(breath);
+    for (const Beat& b : beats)
+        if (b.ibi_ms > 0.0) r.add(midpoint_s(b), b.ibi_ms);
+    return r.finish();
 }
 
 std::vector<BreathRsa> rsa_per_breath(std::span<const Beat> beats, std::span<const BreathCycle> breaths) {
@@ -385,28 +398,12 @@ void RsaTracker::reset() {
 }
 
 BreathRsa RsaTracker::compute(const BreathCycle& b) const {
-    BreathRsa r;
-    r.start_s = b.start_s;
-    r.end_s = b.end_s;
+    BreathRsaBuilder r(b);
     for (std::size_t k = 0; k < size_; ++k) {
         const std::size_t i = (head_ + k) % mid_.size();
-        if (mid_[i] < b.start_s || mid_[i] >= b.end_s) continue;
-        if (r.n_intervals == 0) {
-            r.rr_min_ms = r.rr_max_ms = ibi_[i];
-        } else {
-            r.rr_min_ms = std::min(r.rr_min_ms, ibi_[i]);
-            r.rr_max_ms = std::max(r.rr_max_ms, ibi_[i]);
-        }
-        ++r.n_intervals;
+        r.add(mid_[i], ibi_[i]);
     }
-    if (r.n_intervals > 0) {
-        r.hr_max_bpm = 60000.0 / r.rr_min_ms;
-        r.hr_min_bpm = 60000.0 / r.rr_max_ms;
-        r.rsa_ms = r.rr_max_ms - r.rr_min_ms;
-        r.rsa_bpm = r.hr_max_bpm - r.hr_min_bpm;
-    }
-    r.valid = r.n_intervals >= 2;
-    return r;
+    return r.finish();
 }
 
 void RsaTracker::emit_complete(bool all) {
