@@ -1,5 +1,7 @@
 #include "attune/devices/ports.hpp"
 
+#include "path_util.hpp"
+
 #include <libserialport.h>
 
 #include <algorithm>
@@ -13,10 +15,7 @@ std::string Str(const char* s) { return s != nullptr ? std::string(s) : std::str
 
 bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
-std::string BaseName(const std::string& path) {
-    const auto slash = path.find_last_of('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
+using detail::BaseName;
 
 std::string LastError() {
     char* msg = sp_last_error_message();

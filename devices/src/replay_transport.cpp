@@ -1,5 +1,7 @@
 #include "attune/devices/replay_transport.hpp"
 
+#include "path_util.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -37,10 +39,7 @@ double GetF64(const std::uint8_t* p) {
     return std::bit_cast<double>(v);
 }
 
-std::string BaseName(const std::string& path) {
-    const auto slash = path.find_last_of('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
+using detail::BaseName;
 
 std::string Hex(unsigned v) {
     char b[8];

@@ -1,5 +1,7 @@
 #include "attune/dsp/coherence.hpp"
 
+#include "common.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <complex>
@@ -20,9 +22,7 @@ constexpr double kKeepS = kCoherenceWindowS + kMaxPlausibleIbiMs / 1000.0 + 1.0;
 // Below this total power (SD ~ 3e-5 ms) the series is constant: there is no rhythm to score.
 constexpr double kMinTotalPowerMs2 = 1e-9;
 
-bool plausible_ibi(double ibi_ms) {
-    return std::isfinite(ibi_ms) && ibi_ms >= kMinPlausibleIbiMs && ibi_ms <= kMaxPlausibleIbiMs;
-}
+using detail::plausible_ibi;
 
 std::size_t max_knots() {
     return static_cast<std::size_t>(std::ceil(kKeepS * 1000.0 / kMinPlausibleIbiMs)) + 2;

@@ -1,5 +1,7 @@
 #include "attune/dsp/ecg_detector.hpp"
 
+#include "common.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -16,14 +18,13 @@ ButterworthFilter::Params band(const EcgDetector::Params& p, double fs) {
     b.order = 2;
     return b;
 }
-double sane_rate(double fs) { return (fs > 0.0 && std::isfinite(fs)) ? fs : 360.0; }
 }  // namespace
 
 EcgDetector::EcgDetector() : EcgDetector(Params{}) {}
 
 EcgDetector::EcgDetector(const Params& params)
     : p_(params),
-      fs_(sane_rate(params.sample_rate_hz)),
+      fs_(detail::sane_rate(params.sample_rate_hz, 360.0)),
       bandpass_(band(params, fs_)),
       derivative_(FivePointDerivative::Params{fs_}),
       mwi_(MovingAverage::Params{MovingAverage::samples_for(params.integration_window_s, fs_)}),

@@ -1,5 +1,7 @@
 #include "attune/dsp/hrv_freq.hpp"
 
+#include "common.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <complex>
@@ -11,9 +13,7 @@ namespace attune::dsp {
 
 namespace {
 
-bool plausible_ibi(double ibi_ms) {
-    return std::isfinite(ibi_ms) && ibi_ms >= kMinPlausibleIbiMs && ibi_ms <= kMaxPlausibleIbiMs;
-}
+using detail::plausible_ibi;
 
 // Number of grid points t0 + k/fs (k >= 0) that fall in [t0, t0 + duration], endpoint
 // included. The tiny slack keeps an endpoint that lands exactly on the grid from being lost to

@@ -1,5 +1,7 @@
 #include "attune/dsp/hrv_time.hpp"
 
+#include "common.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -7,9 +9,7 @@ namespace attune::dsp {
 
 namespace {
 
-bool plausible_ibi(double ibi_ms) {
-    return std::isfinite(ibi_ms) && ibi_ms >= kMinPlausibleIbiMs && ibi_ms <= kMaxPlausibleIbiMs;
-}
+using detail::plausible_ibi;
 
 }  // namespace
 

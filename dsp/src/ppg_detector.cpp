@@ -1,5 +1,7 @@
 #include "attune/dsp/ppg_detector.hpp"
 
+#include "common.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -7,7 +9,6 @@
 namespace attune::dsp {
 
 namespace {
-double sane_rate(double fs) { return (fs > 0.0 && std::isfinite(fs)) ? fs : 100.0; }
 ButterworthFilter::Params band(const PpgDetector::Params& p, double fs) {
     ButterworthFilter::Params b;
     b.sample_rate_hz = fs;
@@ -66,7 +67,7 @@ PpgDetector::PpgDetector() : PpgDetector(Params{}) {}
 
 PpgDetector::PpgDetector(const Params& params)
     : p_(params),
-      fs_(sane_rate(params.sample_rate_hz)),
+      fs_(detail::sane_rate(params.sample_rate_hz, 100.0)),
       bandpass_(band(params, fs_)),
       ma_peak_(MovingAverage::Params{odd_samples(params.peak_window_s, fs_)}),
       ma_beat_(MovingAverage::Params{1}),

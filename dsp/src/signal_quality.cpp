@@ -1,5 +1,7 @@
 #include "attune/dsp/signal_quality.hpp"
 
+#include "common.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -8,7 +10,6 @@
 namespace attune::dsp {
 
 namespace {
-double sane_rate(double fs) { return (fs > 0.0 && std::isfinite(fs)) ? fs : 100.0; }
 ButterworthFilter::Params band(const SignalQuality::Params& p, double fs) {
     ButterworthFilter::Params b;
     b.sample_rate_hz = fs;
@@ -38,7 +39,7 @@ SignalQuality::SignalQuality() : SignalQuality(Params{}) {}
 
 SignalQuality::SignalQuality(const Params& params)
     : p_(params),
-      fs_(sane_rate(params.sample_rate_hz)),
+      fs_(detail::sane_rate(params.sample_rate_hz, 100.0)),
       band_(band(params, fs_)),
       env_(MovingAverage::Params{MovingAverage::samples_for(0.1, fs_)}),
       dec_hist_(1) {

@@ -1,10 +1,12 @@
 #include "attune/core/session_format.hpp"
 
+#include "json_util.hpp"
+
 namespace attune::core {
 
 namespace {
 
-nlohmann::json Opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+using detail::Opt;
 nlohmann::json OptInt(const std::optional<int>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
 void ReadOpt(const nlohmann::json& j, const char* key, std::optional<double>& out, std::string& error) {

@@ -1,5 +1,7 @@
 #include "attune/core/session_history.hpp"
 
+#include "json_util.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -17,7 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-nlohmann::json Opt(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+using detail::Opt;
 
 std::string Num(const std::optional<double>& v, int decimals, bool sign = false) {
     if (!v || !std::isfinite(*v)) return "-";
