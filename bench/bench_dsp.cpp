@@ -199,9 +199,13 @@ nlohmann::json bench_metrics() {
     constexpr double kPi = 3.14159265358979323846;
     double acc = 0.0;
 
-    // 1. The whole pipeline.
-    std::vector<double> t_pipe;
-    {
+    // 1. The whole pipeline, replayed kReplays times on the same beats (deterministic: every replay
+    //    does the same work beat for beat). The first replay's times are reported as they are; the
+    //    per-beat minimum over the replays removes what preemption and cache-cold pages add on a
+    //    shared machine and leaves the cost of the work itself, whose p99 is the algorithm's tail.
+    constexpr int kReplays = 5;
+    auto run_pipeline = [&]() {
+        std::vector<double> times;
         core::HeartPipeline pipe;
         double t = 0.0, next_ref = 0.0, next_breath = kPacerPeriodS;
         pipe.Process({devices::EventKind::Beat, 0.0, 0.0, {}}, 0.0);
@@ -221,8 +225,16 @@ nlohmann::json bench_metrics() {
             pipe.new_classified_beats().clear();
             pipe.new_breaths().clear();
             pipe.new_corrected_ibi_ms().clear();
-            if (t >= kWarmupS) t_pipe.push_back(us_between(a0, a1));
+            if (t >= kWarmupS) times.push_back(us_between(a0, a1));
         }
+        return times;
+    };
+    const std::vector<double> t_pipe = run_pipeline();
+    std::vector<double> t_pipe_min = t_pipe;
+    for (int r = 1; r < kReplays; ++r) {
+        const std::vector<double> again = run_pipeline();
+        for (std::size_t i = 0; i < t_pipe_min.size() && i < again.size(); ++i)
+            t_pipe_min[i] = std::min(t_pipe_min[i], again[i]);
     }
 
     // 2. The parts.
@@ -294,6 +306,7 @@ nlohmann::json bench_metrics() {
     return {{"beats", "rr/rest-rri.txt played twice (" + std::to_string(ibi.size()) + " beats), timed after " +
                           std::to_string(static_cast<int>(kWarmupS)) + " s"},
             {"pipeline_beat", summary_us(t_pipe, kFullUpdateTargetUs)},
+            {"pipeline_beat_min_of_" + std::to_string(kReplays), summary_us(t_pipe_min, kFullUpdateTargetUs)},
             {"parts_sum", summary_us(t_all, kFullUpdateTargetUs)},
             {"artifact_stream_push", summary_us(t_art)},
             {"rolling_time_domain_push_metrics", summary_us(t_roll)},
@@ -306,7 +319,8 @@ nlohmann::json bench_metrics() {
             {"note",
              "pipeline_beat: core::HeartPipeline Process(beat) + Update() after every beat, pacing at 6 "
              "breaths/min (phase estimate once per second, spectrum at most once per second, coherence "
-             "and breathing rate on each beat / second slot). parts_sum: the dsp classes timed one by one, "
+             "and breathing rate on each beat / second slot). pipeline_beat_min_of_N: each beat's "
+             "smallest time over N identical replays (the work without preemption). parts_sum: the dsp classes timed one by one, "
              "spectrum recomputed on every beat, phase estimated on every beat (worst case). The "
              "with-amplitude breathing figure is the estimator on detector beats (not in the sums)."}};
 }
