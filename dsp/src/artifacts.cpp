@@ -218,6 +218,37 @@ bool SinusReference::evaluate(std::size_t min_count, double& ref_ms, double& irr
     return ref_ms > 0.0;
 }
 
+void SteadyRhythm::reset(std::size_t reference_capacity, std::size_t window) {
+    ref_.reset(reference_capacity);
+    steady_.assign(std::max<std::size_t>(window, 1), 0);
+    head_ = size_ = count_ = 0;
+}
+
+void SteadyRhythm::clear() noexcept {
+    ref_.clear();
+    head_ = size_ = count_ = 0;
+}
+
+void SteadyRhythm::observe(double before_ms, double rr_ms, double after_ms, bool ok, double steady_rel) noexcept {
+    // NaN neighbours fail the comparisons: an interval at a series edge is not steady.
+    const bool steady = std::abs(rr_ms - before_ms) <= steady_rel * rr_ms &&
+                        std::abs(after_ms - rr_ms) <= steady_rel * rr_ms;
+    if (size_ == steady_.size()) {
+        count_ -= steady_[head_];
+        head_ = (head_ + 1) % steady_.size();
+        --size_;
+    }
+    steady_[(head_ + size_) % steady_.size()] = steady ? 1 : 0;
+    ++size_;
+    count_ += steady ? 1 : 0;
+    if (steady && ok) ref_.push(rr_ms);
+}
+
+double SteadyRhythm::share(std::size_t min_count) const noexcept {
+    if (size_ == 0 || size_ < min_count) return 0.0;
+    return static_cast<double>(count_) / static_cast<double>(size_);
+}
+
 }  // namespace detail
 
 namespace {
@@ -232,23 +263,28 @@ namespace {
 // beat to beat by more than af_irregularity_rel (median). There an early beat followed by a late
 // one is the rhythm itself, so the ectopic label of the L&T junction test is withheld (missed,
 // extra, long and short intervals are still labelled).
-bool irregular_rhythm(const detail::SinusReference& ref_win, const ArtifactConfig& c) {
-    double ref = 0.0, irr = 0.0;
-    if (c.af_irregularity_rel <= 0.0 ||
-        !ref_win.evaluate(static_cast<std::size_t>(std::max(c.reference_min_count, 3)), ref, irr))
-        return false;
-    return irr > c.af_irregularity_rel;
+// A reference window's median and irregularity, evaluated once per decision.
+struct RefEstimate {
+    bool valid = false;
+    double ref_ms = 0.0, irregularity = 1.0;
+};
+
+RefEstimate estimate(const detail::SinusReference& ref_win, const ArtifactConfig& c) {
+    RefEstimate e;
+    e.valid = ref_win.evaluate(static_cast<std::size_t>(std::max(c.reference_min_count, 3)), e.ref_ms, e.irregularity);
+    return e;
 }
 
-bool premature_beat(double s, double l, double prev, bool prev_ok, const detail::SinusReference& ref_win,
-                    const ArtifactConfig& c) {
-    if (!c.premature_rule) return false;
-    double ref = 0.0, irr = 1.0;
-    if (!ref_win.evaluate(static_cast<std::size_t>(std::max(c.reference_min_count, 3)), ref, irr)) return false;
-    if (irr > c.regularity_rel) return false;
+bool irregular_rhythm(const RefEstimate& ok_ref, const ArtifactConfig& c) {
+    return c.af_irregularity_rel > 0.0 && ok_ref.valid && ok_ref.irregularity > c.af_irregularity_rel;
+}
+
+bool premature_beat(double s, double l, double prev, bool prev_ok, const RefEstimate& e, const ArtifactConfig& c) {
+    if (!c.premature_rule || !e.valid || e.irregularity > c.regularity_rel) return false;
+    const double ref = e.ref_ms;
     // Relative margins never below variability_factor × the reference's own beat-to-beat
     // variability: a person with large sinus arrhythmia swings further without any ectopy.
-    const double v = c.variability_factor * irr;
+    const double v = c.variability_factor * e.irregularity;
     const double premature = std::max(c.premature_rel, v), pause = std::max(c.pause_rel, v);
     const double early_ref = std::max(c.early_rel, v), early_prev = std::max(c.early_prev_rel, v);
     // Abrupt: a gradual shortening over several beats is sinus arrhythmia, not a premature beat;
@@ -258,6 +294,19 @@ bool premature_beat(double s, double l, double prev, bool prev_ok, const detail:
                         s + l >= (2.0 - c.compensation_rel) * ref;
     const bool early = s <= (1.0 - early_ref) * ref && std::isfinite(prev) && s <= (1.0 - early_prev) * prev;
     return paused || early;
+}
+
+// The premature-beat rule against the ok-interval reference; where that is not regular, and the
+// rhythm does not look like atrial fibrillation, against the steady-stretch reference (see
+// artifacts.hpp).
+bool premature_either(double s, double l, double prev, bool prev_ok, const RefEstimate& ok_ref,
+                      const detail::SteadyRhythm& steady, const ArtifactConfig& c) {
+    if (premature_beat(s, l, prev, prev_ok, ok_ref, c)) return true;
+    if (!c.steady_reference_rule) return false;
+    if (ok_ref.valid && (ok_ref.irregularity <= c.regularity_rel || ok_ref.irregularity > c.steady_max_ok_irregularity))
+        return false;  // regular: the rule above had its say; very irregular: atrial fibrillation
+    if (steady.share(static_cast<std::size_t>(std::max(c.rhythm_min_count, 1))) < c.min_steady_share) return false;
+    return premature_beat(s, l, prev, prev_ok, estimate(steady.reference(), c), c);
 }
 
 // Group beating (bigeminy, trigeminy): a premature beat every 2nd or 3rd beat. The L&T spread
@@ -360,6 +409,9 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
     std::vector<std::uint8_t> candidate(n, 0), consumed(n, 0), forced(n, 0);
     detail::SinusReference sinus;
     sinus.reset(static_cast<std::size_t>(std::max(cfg.reference_window, 1)));
+    detail::SteadyRhythm steady;
+    steady.reset(static_cast<std::size_t>(std::max(cfg.reference_window, 1)),
+                 static_cast<std::size_t>(std::max(cfg.rhythm_window, 1)));
     for (std::size_t i = 0; i < n; ++i) {
         if (consumed[i]) continue;
         View v;
@@ -375,21 +427,24 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
         v.rr1 = i + 1 < n ? rr[i + 1] : kNaN;
         v.med0 = med[i];
         v.th2 = th2[i];
-        const bool irregular = irregular_rhythm(sinus, cfg);
+        const RefEstimate ok_ref = estimate(sinus, cfg);
+        const bool irregular = irregular_rhythm(ok_ref, cfg);
         const Decision dec = classify(v, candidate[i] != 0, irregular, cfg);
         cls[i] = irregular && dec.cls == IntervalClass::ectopic ? IntervalClass::ok : dec.cls;
         auto rr_at = [&](int o) {
             const auto k = static_cast<std::ptrdiff_t>(i) + o;
             return k >= 0 && k < static_cast<std::ptrdiff_t>(n) ? rr[static_cast<std::size_t>(k)] : kNaN;
         };
-        if (premature_beat(rr[i], i + 1 < n ? rr[i + 1] : kNaN, i > 0 ? rr[i - 1] : kNaN,
-                           i == 0 || cls[i - 1] == IntervalClass::ok, sinus, cfg) ||
+        if (premature_either(rr[i], i + 1 < n ? rr[i + 1] : kNaN, i > 0 ? rr[i - 1] : kNaN,
+                             i == 0 || cls[i - 1] == IntervalClass::ok, ok_ref, steady, cfg) ||
             group_beating(rr_at, cfg)) {
             if (cls[i] == IntervalClass::ok) cls[i] = IntervalClass::ectopic;
             if (i + 1 < n) forced[i + 1] = 1;
         }
         if (cls[i] == IntervalClass::ok && forced[i]) cls[i] = IntervalClass::ectopic;
         if (cls[i] == IntervalClass::ok) sinus.push(rr[i]);
+        // Interval i - 1 is final now and its right neighbour known.
+        if (i >= 1) steady.observe(rr_at(-2), rr[i - 1], rr[i], cls[i - 1] == IntervalClass::ok, cfg.steady_rel);
         if (i + 1 < n) {
             if (dec.next_candidate) candidate[i + 1] = 1;
             if (dec.consume_next) {
@@ -494,6 +549,8 @@ ArtifactStream::ArtifactStream(const ArtifactConfig& cfg) : cfg_(cfg) {
     consumed_.assign(cap, 0);
     forced_.assign(cap, 0);
     sinus_.reset(static_cast<std::size_t>(std::max(cfg_.reference_window, 1)));
+    steady_.reset(static_cast<std::size_t>(std::max(cfg_.reference_window, 1)),
+                  static_cast<std::size_t>(std::max(cfg_.rhythm_window, 1)));
     win_d_.reserve(static_cast<std::size_t>(cfg_.threshold_window));
     win_m_.reserve(static_cast<std::size_t>(cfg_.threshold_window));
     med_scratch_.assign(static_cast<std::size_t>(cfg_.median_window), 0.0);
@@ -505,6 +562,7 @@ ArtifactStream::ArtifactStream(const ArtifactConfig& cfg) : cfg_(cfg) {
 void ArtifactStream::reset() {
     win_d_.clear();
     sinus_.clear();
+    steady_.clear();
     win_m_.clear();
     n_ = next_median_ = next_decide_ = 0;
     break_next_ = true;
@@ -620,29 +678,37 @@ void ArtifactStream::decide(std::int64_t i) {
     v.rr1 = i + 1 < n_ ? rr_[slot(i + 1)] : kNaN;
     v.med0 = med_[s];
     v.th2 = th2_[s];
-    const bool irregular = irregular_rhythm(sinus_, cfg_);
+    RefEstimate ok_ref = estimate(sinus_, cfg_);
+    const bool irregular = irregular_rhythm(ok_ref, cfg_);
     const Decision dec = classify(v, candidate_[s] != 0, irregular, cfg_);
     cls_[s] = irregular && dec.cls == IntervalClass::ectopic ? IntervalClass::ok : dec.cls;
-    if (break_[s]) sinus_.clear();  // a new series: the reference starts afresh
+    if (break_[s]) {  // a new series: the references start afresh (the rhythm's share carries on)
+        sinus_.clear();
+        steady_.clear_reference();
+        ok_ref = RefEstimate{};  // what an empty reference evaluates to
+    }
     const bool next_in_series = i + 1 < n_ && !break_[slot(i + 1)];
     // RR(i + o) within i's series (no break in between), NaN otherwise. The oldest interval of
     // i's series the group-beating rule can read (3 · group_cycles back) is found once here.
     std::int64_t series_first = i;
-    const std::int64_t reach = 3 * std::max(cfg_.group_cycles, 0);
+    const std::int64_t reach = std::max(3 * cfg_.group_cycles, 2);
     while (series_first > 0 && i - series_first < reach && !break_[slot(series_first)]) --series_first;
     auto rr_at = [&](int o) {
         const std::int64_t k = i + o;
         if (k < series_first || k >= n_ || (o > 0 && break_[slot(k)])) return kNaN;
         return rr_[slot(k)];
     };
-    if (premature_beat(rr_[s], next_in_series ? rr_[slot(i + 1)] : kNaN, break_[s] ? kNaN : rr_[slot(i - 1)],
-                       break_[s] || cls_[slot(i - 1)] == IntervalClass::ok, sinus_, cfg_) ||
+    if (premature_either(rr_[s], next_in_series ? rr_[slot(i + 1)] : kNaN, break_[s] ? kNaN : rr_[slot(i - 1)],
+                         break_[s] || cls_[slot(i - 1)] == IntervalClass::ok, ok_ref, steady_, cfg_) ||
         group_beating(rr_at, cfg_)) {
         if (cls_[s] == IntervalClass::ok) cls_[s] = IntervalClass::ectopic;
         if (next_in_series) forced_[slot(i + 1)] = 1;
     }
     if (cls_[s] == IntervalClass::ok && forced_[s]) cls_[s] = IntervalClass::ectopic;
     if (cls_[s] == IntervalClass::ok) sinus_.push(rr_[s]);
+    // Interval i - 1 (of this series) is final now and its right neighbour known.
+    if (!break_[s]) steady_.observe(rr_at(-2), rr_[slot(i - 1)], rr_[s], cls_[slot(i - 1)] == IntervalClass::ok,
+                                    cfg_.steady_rel);
     if (i + 1 < n_) {
         if (dec.next_candidate) candidate_[slot(i + 1)] = 1;
         if (dec.consume_next) {

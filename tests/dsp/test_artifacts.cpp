@@ -336,6 +336,7 @@ TEST_CASE("artifacts: sustained bigeminy and trigeminy stay flagged", "[artifact
     const auto beats = to_beats(g.rr);
     ArtifactConfig off;
     off.group_cycles = 0;
+    off.steady_reference_rule = false;  // which catches these too (offline 0.996 with it alone)
     for (const bool streaming : {false, true}) {
         const ArtifactResult with = streaming ? run_stream(beats) : correct_artifacts(beats);
         const ArtifactResult without = streaming ? run_stream(beats, off) : correct_artifacts(beats, off);
@@ -348,7 +349,7 @@ TEST_CASE("artifacts: sustained bigeminy and trigeminy stay flagged", "[artifact
             ++sinus_total;
             sinus_flagged += with.classified[i].cls != IntervalClass::ok;
         }
-        std::printf("[artifacts] group beating (%s): premature beats flagged %.4f (%.4f without the rule), "
+        std::printf("[artifacts] group beating (%s): premature beats flagged %.4f (%.4f without it and the steady-stretch rule), "
                     "sinus intervals flagged %zu of %zu\n",
                     streaming ? "stream" : "offline", se, se_off, sinus_flagged, sinus_total);
         CHECK(se >= 0.97);
@@ -583,16 +584,18 @@ TEST_CASE("artifacts: MIT-BIH LTDB 14046, ventricular ectopy", "[artifacts][data
     std::size_t same = 0;
     for (std::size_t i = 0; i < off.classified.size(); ++i) same += off.classified[i].cls == on.classified[i].cls;
     std::printf("    offline/stream label agreement %.4f\n", double(same) / double(off.classified.size()));
-    // Measured (offline / stream): V beats flagged 0.796 / 0.838 (0.783 / 0.827 without the
-    // group-beating rule, 0.743 / 0.800 with the previous
-    // two-beat-mean rule, 0.618 / 0.698 without any), isolated V 0.811 / 0.814, isolated and >= 15 %
-    // premature 0.990 / 0.990, N-N between N false flags 0.58 % / 0.60 %. The acceptance target
-    // (>= 95 % of V beats) is not reached: 14 % of 14046's V beats are < 5 % shorter than the
-    // interval before them, and against the median of the surrounding normal intervals 2.3 % of V
-    // beats have neither adjacent interval off by > 7 % while 12 % of N-N intervals between N
-    // beats are (late / fusion beats look like sinus beats in the RR series).
-    CHECK(so.se() >= 0.79);
-    CHECK(ss.se() >= 0.83);
+    // Measured (offline / stream): V beats flagged 0.905 / 0.921 (0.796 / 0.838 without the
+    // steady-stretch reference, 0.783 / 0.827 without the group-beating rule as well, 0.618 / 0.698
+    // without any premature-beat rule), isolated V 0.818 / 0.820, isolated and >= 15 % premature
+    // 1.000 / 1.000, N-N between N false flags 0.59 % / 0.61 %. The acceptance target (>= 95 % of V
+    // beats) is not reached: 14 % of 14046's V beats are < 5 % shorter than the interval before
+    // them, and against the median of the surrounding normal intervals 2.3 % of V beats have
+    // neither adjacent interval off by > 7 % while 12 % of N-N intervals between N beats are
+    // (late / fusion beats look like sinus beats in the RR series); the rest sit in long stretches
+    // of chaotic ectopy whose RR series is as irregular as atrial fibrillation (see the
+    // sinus -> AF test for what flagging more there costs).
+    CHECK(so.se() >= 0.90);
+    CHECK(ss.se() >= 0.915);
     CHECK(so.iso_se() >= 0.79);
     CHECK(ss.iso_se() >= 0.79);
     CHECK(so.prem_se() >= 0.97);
@@ -648,4 +651,39 @@ TEST_CASE("artifacts: rest-rri.txt is essentially clean", "[artifacts][data]") {
     // 13-16 % premature with a pause, 3 borderline (5-6 % early, in this person's large RSA).
     CHECK(off.counts.flagged() <= 36);
     CHECK(on.counts.flagged() <= 34);
+}
+
+TEST_CASE("artifacts: atrial fibrillation after sinus rhythm, the cost of the steady-stretch rule", "[artifacts][data]") {
+    // 3000 sinus intervals, then 30,000 of LTDB 14149's atrial fibrillation (labelled N). At the
+    // onset the steady-stretch reference still holds the sinus cycle and the share of steady
+    // intervals over the last rhythm_window stays high for ~20 min; only the irregularity gate on
+    // the ok intervals (steady_max_ok_irregularity) holds the rule back there. Counted: intervals
+    // flagged in the AF part, with the rule and without it.
+    const Record af = load_ltdb("14149");
+    std::vector<double> rr = sinus_series(3000, 620.0, 30.0, 20.0, 6.0, 5);
+    const std::size_t onset = rr.size();
+    for (std::size_t k = 1; k <= 30000; ++k) rr.push_back(af.beats[k].ibi_ms);
+    ArtifactConfig off;
+    off.steady_reference_rule = false;
+    for (const bool streaming : {false, true}) {
+        const auto beats = to_beats(rr);
+        const ArtifactResult with = streaming ? run_stream(beats) : correct_artifacts(beats);
+        const ArtifactResult without = streaming ? run_stream(beats, off) : correct_artifacts(beats, off);
+        auto flags = [&](const ArtifactResult& r, std::size_t from, std::size_t to) {
+            std::size_t f = 0;
+            for (std::size_t k = from; k < to; ++k) f += r.classified[k].cls != IntervalClass::ok;
+            return f;
+        };
+        const std::size_t n = with.classified.size();
+        std::printf("[artifacts] sinus -> AF (%s): sinus part %zu flagged; AF part %zu flagged (%zu without "
+                    "the steady-stretch rule) of %zu\n",
+                    streaming ? "stream" : "offline", flags(with, 0, onset), flags(with, onset, n),
+                    flags(without, onset, n), n - onset);
+        // Measured: 503 / 197 offline (1.7 % / 0.66 %), 565 / 231 streaming; with no irregularity
+        // gate it was 908 offline, with a 600-interval share window 502 (and 87.9 % instead of
+        // 90.5 % of 14046's V beats).
+        CHECK(flags(with, 0, onset) <= onset / 200);
+        CHECK(flags(with, onset, n) <= (n - onset) / 50);  // <= 2 %
+        CHECK(flags(without, onset, n) <= (n - onset) / 100);
+    }
 }

@@ -69,20 +69,33 @@
 //     within 12 % of one another. Sinus rhythm does not alternate like that; atrial fibrillation
 //     does not repeat (independent intervals of ±20 %: 6 added flags in 50,000). S and L are
 //     labelled ectopic. Reads RR(k - 10) .. RR(k + 1) (within the 2-beat look-ahead).
+//   * Steady-stretch reference. In long stretches of dense, mixed ectopy (couplets, runs, changing
+//     coupling) the intervals labelled ok are themselves full of missed ectopic beats, so the
+//     reference above turns irregular and the rule falls silent exactly where it is needed. A
+//     second reference is kept from the intervals labelled ok whose neighbours on both sides are
+//     within 4 % of them (a steady stretch: sinus rhythm between ectopic beats; an interval next
+//     to an ectopic beat is never steady). Where the ok reference is not regular (> 6 %) the
+//     premature-beat rule is tried against this one too, provided the rhythm is not atrial
+//     fibrillation: at least 8 % of the last 2400 intervals (~30 min) were steady (AF: 2-3 %;
+//     in 60-interval windows of 14046 a median of 60 %, 5 % of windows below 10 %) and the ok intervals' irregularity is <= 15 % (AF
+//     17-23 %). Cost: at the onset of AF after sinus rhythm the steady reference still holds the
+//     sinus cycle; on 30,000 intervals of 14149's AF after sinus rhythm, 1.7 % are flagged instead
+//     of 0.66 % (tested).
 //   Measured (tests/dsp/test_artifacts.cpp, offline / stream): LTDB 14046 V beats flagged (either
-//   adjacent interval) 79.6 % / 83.8 % (78.3 / 82.7 % without the group-beating rule, 74.3 /
-//   80.0 % with the previous two-beat-mean rule), N-N-between-N false flags 0.58 % / 0.60 %; LTDB
+//   adjacent interval) 90.5 % / 92.1 % (79.6 / 83.8 % without the steady-stretch reference, 78.3 /
+//   82.7 % without the group-beating rule as well), N-N-between-N false flags 0.59 % / 0.61 %; LTDB
 //   14149 (AF all day) N-N-between-N flags 0.78 % / 0.80 % (15.3 / 15.5 % before the AF gate);
 //   rest-rri.txt 31 / 29 of 910 flagged.
 //   Why not 95 % of V beats: 14 % of 14046's V beats are < 5 % shorter than the interval before
 //   them, and against the median of the surrounding normal intervals 2.3 % have no adjacent
 //   interval off by > 7 % while 12 % of normal intervals are; fusion and late-coupled beats are
-//   invisible in an RR series, and the remaining misses sit in stretches of dense, mixed ectopy
-//   where no regular reference exists. Even with an oracle reference (the median of the last 20
-//   N-N intervals chosen with the reference labels), flagging every interval <= (1 - a) x that
-//   reference, plus the long interval after a flagged one, reaches 93.7 % of V beats at 0.9 %
-//   N-N-between-N false flags (a = 12 %) and 94.8 % at 1.7 % (a = 10 %) on 14046: 95 % at <= 1 %
-//   is beyond what the RR series alone tells (`docs/analysis/ltdb_v_oracle.py 14046`).
+//   invisible in an RR series, and the remaining misses sit in long stretches of chaotic ectopy
+//   that the RR series cannot tell from atrial fibrillation (dropping the AF gates reaches 93 %
+//   and flags 3 % of AF intervals after an onset). Even with an oracle reference (the median of
+//   the last 20 N-N intervals chosen with the reference labels), flagging every interval <= (1 -
+//   a) x that reference, plus the long interval after a flagged one, reaches 93.7 % of V beats at
+//   0.9 % N-N-between-N false flags (a = 12 %) and 94.8 % at 1.7 % (a = 10 %) on 14046: 95 % at
+//   <= 1 % is beyond what the RR series alone tells (`docs/analysis/ltdb_v_oracle.py 14046`).
 
 // Labels are per input interval: an ectopic beat flags the two intervals around it, an extra beat
 // the two it splits, a missed beat the one interval that holds it.
@@ -92,8 +105,8 @@
 // interpolation (in beat index) between the nearest good intervals on either side, re-timed as
 // previous output beat time + corrected interval; implausible → dropped (a gap in the series).
 //
-// Limits: in dense, mixed ectopy the L&T spread estimates absorb the ectopic beats and no regular
-// reference is left for the premature-beat rule; in atrial fibrillation (LTDB 14149) 0.8 % of
+// Limits: in dense, mixed ectopy the L&T spread estimates absorb the ectopic beats and only the
+// steady-stretch reference is left for the premature-beat rule; in atrial fibrillation (LTDB 14149) 0.8 % of
 // intervals are still flagged (where the rhythm briefly looks regular, and beats lost in noise);
 // HRV is not meaningful there.
 #pragma once
@@ -174,6 +187,17 @@ struct ArtifactConfig {
     int group_cycles = 4;
     double group_premature_rel = 0.10;
     double group_consistency_rel = 0.12;
+    // Steady-stretch reference (see the header comment): where the ok reference is irregular
+    // (> regularity_rel) but not beyond steady_max_ok_irregularity, the premature-beat rule is also
+    // tried against the median of the last reference_window intervals labelled ok whose neighbours
+    // on both sides are within steady_rel of them, provided at least min_steady_share of the last
+    // rhythm_window intervals (and at least rhythm_min_count observed) are steady like that.
+    bool steady_reference_rule = true;
+    double steady_rel = 0.04;
+    int rhythm_window = 2400;
+    int rhythm_min_count = 60;
+    double min_steady_share = 0.08;
+    double steady_max_ok_irregularity = 0.15;
 };
 
 struct ArtifactCounts {
@@ -249,6 +273,24 @@ private:
     mutable std::vector<double> scratch_;
     std::size_t head_ = 0, size_ = 0;
 };
+// The steady-stretch reference: intervals labelled ok with both neighbours within steady_rel of
+// them, and the share of steady intervals (whatever their label) among the last `window` observed.
+class SteadyRhythm {
+public:
+    void reset(std::size_t reference_capacity, std::size_t window);  // allocates; then no more
+    void clear() noexcept;
+    // One interval rr_ms with its neighbours (NaN where there is none) and whether it is labelled ok.
+    void observe(double before_ms, double rr_ms, double after_ms, bool ok, double steady_rel) noexcept;
+    // Share of steady intervals among the last window observed; 0 with fewer than min_count.
+    double share(std::size_t min_count) const noexcept;
+    const SinusReference& reference() const noexcept { return ref_; }
+    void clear_reference() noexcept { ref_.clear(); }
+
+private:
+    SinusReference ref_;
+    std::vector<std::uint8_t> steady_;
+    std::size_t head_ = 0, size_ = 0, count_ = 0;
+};
 }  // namespace detail
 
 // Real-time version. push() one beat at a time; it returns the intervals whose label has become
@@ -321,6 +363,7 @@ private:
     std::vector<IntervalClass> cls_;
     std::vector<std::uint8_t> break_, candidate_, consumed_, forced_;
     detail::SinusReference sinus_;
+    detail::SteadyRhythm steady_;
     detail::SortedWindow win_d_, win_m_;
     std::vector<double> med_scratch_;
     std::int64_t n_ = 0;            // plausible intervals received
