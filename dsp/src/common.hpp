@@ -1,7 +1,10 @@
 // Small helpers shared by the dsp sources (internal; not installed).
 #pragma once
 
+#include <attune/dsp/filters.hpp>
 #include <attune/dsp/types.hpp>
+
+#include <algorithm>
 
 #include <cmath>
 
@@ -15,6 +18,17 @@ inline bool plausible_ibi(double ibi_ms) {
 // A sample rate to work with: fs when it is finite and positive, else the detector's default.
 inline double sane_rate(double fs, double fallback_hz) {
     return (fs > 0.0 && std::isfinite(fs)) ? fs : fallback_hz;
+}
+
+// The detectors' second-order Butterworth band-pass, its upper edge kept below 0.45 fs.
+inline ButterworthFilter::Params bandpass_params(double low_hz, double high_hz, double fs) {
+    ButterworthFilter::Params b;
+    b.sample_rate_hz = fs;
+    b.type = ButterworthFilter::Type::BandPass;
+    b.low_hz = low_hz;
+    b.high_hz = std::min(high_hz, 0.45 * fs);
+    b.order = 2;
+    return b;
 }
 
 }  // namespace attune::dsp::detail

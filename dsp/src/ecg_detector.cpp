@@ -8,24 +8,12 @@
 
 namespace attune::dsp {
 
-namespace {
-ButterworthFilter::Params band(const EcgDetector::Params& p, double fs) {
-    ButterworthFilter::Params b;
-    b.sample_rate_hz = fs;
-    b.type = ButterworthFilter::Type::BandPass;
-    b.low_hz = p.band_low_hz;
-    b.high_hz = std::min(p.band_high_hz, 0.45 * fs);
-    b.order = 2;
-    return b;
-}
-}  // namespace
-
 EcgDetector::EcgDetector() : EcgDetector(Params{}) {}
 
 EcgDetector::EcgDetector(const Params& params)
     : p_(params),
       fs_(detail::sane_rate(params.sample_rate_hz, 360.0)),
-      bandpass_(band(params, fs_)),
+      bandpass_(detail::bandpass_params(params.band_low_hz, params.band_high_hz, fs_)),
       derivative_(FivePointDerivative::Params{fs_}),
       mwi_(MovingAverage::Params{MovingAverage::samples_for(params.integration_window_s, fs_)}),
       raw_hist_(static_cast<std::size_t>(std::ceil(1.0 * fs_)) + 16),

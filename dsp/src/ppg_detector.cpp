@@ -9,15 +9,6 @@
 namespace attune::dsp {
 
 namespace {
-ButterworthFilter::Params band(const PpgDetector::Params& p, double fs) {
-    ButterworthFilter::Params b;
-    b.sample_rate_hz = fs;
-    b.type = ButterworthFilter::Type::BandPass;
-    b.low_hz = p.band_low_hz;
-    b.high_hz = std::min(p.band_high_hz, 0.45 * fs);
-    b.order = 2;
-    return b;
-}
 std::size_t odd_samples(double s, double fs) {
     std::size_t n = MovingAverage::samples_for(s, fs);
     if (n % 2 == 0) ++n;
@@ -68,7 +59,7 @@ PpgDetector::PpgDetector() : PpgDetector(Params{}) {}
 PpgDetector::PpgDetector(const Params& params)
     : p_(params),
       fs_(detail::sane_rate(params.sample_rate_hz, 100.0)),
-      bandpass_(band(params, fs_)),
+      bandpass_(detail::bandpass_params(params.band_low_hz, params.band_high_hz, fs_)),
       ma_peak_(MovingAverage::Params{odd_samples(params.peak_window_s, fs_)}),
       ma_beat_(MovingAverage::Params{1}),
       raw_hist_(static_cast<std::size_t>(std::ceil(1.5 * fs_)) + 16),
