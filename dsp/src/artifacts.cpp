@@ -220,13 +220,26 @@ bool SinusReference::evaluate(std::size_t min_count, double& ref_ms, double& irr
 
 void SteadyRhythm::reset(std::size_t reference_capacity, std::size_t window) {
     ref_.reset(reference_capacity);
+    rhythm_.reset(reference_capacity);
+    prev_pattern_ = false;
     steady_.assign(std::max<std::size_t>(window, 1), 0);
     head_ = size_ = count_ = 0;
 }
 
 void SteadyRhythm::clear() noexcept {
-    ref_.clear();
+    clear_references();
     head_ = size_ = count_ = 0;
+}
+
+void SteadyRhythm::clear_references() noexcept {
+    ref_.clear();
+    rhythm_.clear();
+    prev_pattern_ = false;
+}
+
+void SteadyRhythm::settle(double rr_ms, bool ok, bool steady_pattern) noexcept {
+    if (ok && !steady_pattern && !prev_pattern_) rhythm_.push(rr_ms);
+    prev_pattern_ = steady_pattern;
 }
 
 void SteadyRhythm::observe(double before_ms, double rr_ms, double after_ms, bool ok, double steady_rel) noexcept {
@@ -296,17 +309,29 @@ bool premature_beat(double s, double l, double prev, bool prev_ok, const RefEsti
     return paused || early;
 }
 
-// The premature-beat rule against the ok-interval reference; where that is not regular, and the
-// rhythm does not look like atrial fibrillation, against the steady-stretch reference (see
-// artifacts.hpp).
-bool premature_either(double s, double l, double prev, bool prev_ok, const RefEstimate& ok_ref,
-                      const detail::SteadyRhythm& steady, const ArtifactConfig& c) {
-    if (premature_beat(s, l, prev, prev_ok, ok_ref, c)) return true;
-    if (!c.steady_reference_rule) return false;
-    if (ok_ref.valid && (ok_ref.irregularity <= c.regularity_rel || ok_ref.irregularity > c.steady_max_ok_irregularity))
-        return false;  // regular: the rule above had its say; very irregular: atrial fibrillation
-    if (steady.share(static_cast<std::size_t>(std::max(c.rhythm_min_count, 1))) < c.min_steady_share) return false;
-    return premature_beat(s, l, prev, prev_ok, estimate(steady.reference(), c), c);
+// The premature-beat rule against the ok-interval reference and against the steady-stretch
+// reference (see artifacts.hpp). `flag`: the interval is labelled; `steady_pattern`: it is S of a
+// premature pattern against the steady reference, gates or not (what SteadyRhythm::settle keeps
+// out of its rhythm reference).
+struct PrematureVerdict {
+    bool flag = false, steady_pattern = false;
+};
+
+PrematureVerdict premature_verdict(double s, double l, double prev, bool prev_ok, const RefEstimate& ok_ref,
+                                   const detail::SteadyRhythm& steady, const ArtifactConfig& c) {
+    PrematureVerdict v;
+    v.flag = premature_beat(s, l, prev, prev_ok, ok_ref, c);
+    if (!c.steady_reference_rule) return v;
+    v.steady_pattern = premature_beat(s, l, prev, prev_ok, estimate(steady.reference(), c), c);
+    if (v.flag || !v.steady_pattern) return v;
+    // Only where the ok intervals are not a regular reference (else the rule above had its say),
+    // and not in atrial fibrillation: the rhythm outside the patterns found stays irregular there,
+    // and steady stretches are rare.
+    if (ok_ref.valid && ok_ref.irregularity <= c.regularity_rel) return v;
+    const RefEstimate rhythm = estimate(steady.rhythm(), c);
+    if (rhythm.valid && rhythm.irregularity > c.steady_max_irregularity) return v;
+    v.flag = steady.share(static_cast<std::size_t>(std::max(c.rhythm_min_count, 1))) >= c.min_steady_share;
+    return v;
 }
 
 // Group beating (bigeminy, trigeminy): a premature beat every 2nd or 3rd beat. The L&T spread
@@ -435,14 +460,15 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
             const auto k = static_cast<std::ptrdiff_t>(i) + o;
             return k >= 0 && k < static_cast<std::ptrdiff_t>(n) ? rr[static_cast<std::size_t>(k)] : kNaN;
         };
-        if (premature_either(rr[i], i + 1 < n ? rr[i + 1] : kNaN, i > 0 ? rr[i - 1] : kNaN,
-                             i == 0 || cls[i - 1] == IntervalClass::ok, ok_ref, steady, cfg) ||
-            group_beating(rr_at, cfg)) {
+        const PrematureVerdict pv = premature_verdict(rr[i], i + 1 < n ? rr[i + 1] : kNaN, i > 0 ? rr[i - 1] : kNaN,
+                                                      i == 0 || cls[i - 1] == IntervalClass::ok, ok_ref, steady, cfg);
+        if (pv.flag || group_beating(rr_at, cfg)) {
             if (cls[i] == IntervalClass::ok) cls[i] = IntervalClass::ectopic;
             if (i + 1 < n) forced[i + 1] = 1;
         }
         if (cls[i] == IntervalClass::ok && forced[i]) cls[i] = IntervalClass::ectopic;
         if (cls[i] == IntervalClass::ok) sinus.push(rr[i]);
+        steady.settle(rr[i], cls[i] == IntervalClass::ok, pv.steady_pattern);
         // Interval i - 1 is final now and its right neighbour known.
         if (i >= 1) steady.observe(rr_at(-2), rr[i - 1], rr[i], cls[i - 1] == IntervalClass::ok, cfg.steady_rel);
         if (i + 1 < n) {
@@ -684,7 +710,7 @@ void ArtifactStream::decide(std::int64_t i) {
     cls_[s] = irregular && dec.cls == IntervalClass::ectopic ? IntervalClass::ok : dec.cls;
     if (break_[s]) {  // a new series: the references start afresh (the rhythm's share carries on)
         sinus_.clear();
-        steady_.clear_reference();
+        steady_.clear_references();
         ok_ref = RefEstimate{};  // what an empty reference evaluates to
     }
     const bool next_in_series = i + 1 < n_ && !break_[slot(i + 1)];
@@ -698,14 +724,17 @@ void ArtifactStream::decide(std::int64_t i) {
         if (k < series_first || k >= n_ || (o > 0 && break_[slot(k)])) return kNaN;
         return rr_[slot(k)];
     };
-    if (premature_either(rr_[s], next_in_series ? rr_[slot(i + 1)] : kNaN, break_[s] ? kNaN : rr_[slot(i - 1)],
-                         break_[s] || cls_[slot(i - 1)] == IntervalClass::ok, ok_ref, steady_, cfg_) ||
+    const PrematureVerdict pv =
+        premature_verdict(rr_[s], next_in_series ? rr_[slot(i + 1)] : kNaN, break_[s] ? kNaN : rr_[slot(i - 1)],
+                          break_[s] || cls_[slot(i - 1)] == IntervalClass::ok, ok_ref, steady_, cfg_);
+    if (pv.flag ||
         group_beating(rr_at, cfg_)) {
         if (cls_[s] == IntervalClass::ok) cls_[s] = IntervalClass::ectopic;
         if (next_in_series) forced_[slot(i + 1)] = 1;
     }
     if (cls_[s] == IntervalClass::ok && forced_[s]) cls_[s] = IntervalClass::ectopic;
     if (cls_[s] == IntervalClass::ok) sinus_.push(rr_[s]);
+    steady_.settle(rr_[s], cls_[s] == IntervalClass::ok, pv.steady_pattern);
     // Interval i - 1 (of this series) is final now and its right neighbour known.
     if (!break_[s]) steady_.observe(rr_at(-2), rr_[slot(i - 1)], rr_[s], cls_[slot(i - 1)] == IntervalClass::ok,
                                     cfg_.steady_rel);

@@ -667,7 +667,7 @@ TEST_CASE("artifacts: MIT-BIH LTDB 14046, ventricular ectopy", "[artifacts][data
     std::size_t same = 0;
     for (std::size_t i = 0; i < off.classified.size(); ++i) same += off.classified[i].cls == on.classified[i].cls;
     std::printf("    offline/stream label agreement %.4f\n", double(same) / double(off.classified.size()));
-    // Measured (offline / stream): V beats flagged 0.905 / 0.921 (0.796 / 0.838 without the
+    // Measured (offline / stream): V beats flagged 0.916 / 0.932 (0.796 / 0.838 without the
     // steady-stretch reference, 0.783 / 0.827 without the group-beating rule as well, 0.618 / 0.698
     // without any premature-beat rule), isolated V 0.818 / 0.820, isolated and >= 15 % premature
     // 1.000 / 1.000, N-N between N false flags 0.59 % / 0.61 %. The acceptance target (>= 95 % of V
@@ -677,8 +677,8 @@ TEST_CASE("artifacts: MIT-BIH LTDB 14046, ventricular ectopy", "[artifacts][data
     // (late / fusion beats look like sinus beats in the RR series); the rest sit in long stretches
     // of chaotic ectopy whose RR series is as irregular as atrial fibrillation (see the
     // sinus -> AF test for what flagging more there costs).
-    CHECK(so.se() >= 0.90);
-    CHECK(ss.se() >= 0.915);
+    CHECK(so.se() >= 0.91);
+    CHECK(ss.se() >= 0.925);
     CHECK(so.iso_se() >= 0.79);
     CHECK(ss.iso_se() >= 0.79);
     CHECK(so.prem_se() >= 0.97);
@@ -739,9 +739,9 @@ TEST_CASE("artifacts: rest-rri.txt is essentially clean", "[artifacts][data]") {
 TEST_CASE("artifacts: atrial fibrillation after sinus rhythm, the cost of the steady-stretch rule", "[artifacts][data]") {
     // 3000 sinus intervals, then 30,000 of LTDB 14149's atrial fibrillation (labelled N). At the
     // onset the steady-stretch reference still holds the sinus cycle and the share of steady
-    // intervals over the last rhythm_window stays high for ~20 min; only the irregularity gate on
-    // the ok intervals (steady_max_ok_irregularity) holds the rule back there. Counted: intervals
-    // flagged in the AF part, with the rule and without it.
+    // intervals over the last rhythm_window stays high for ~20 min; only the irregularity gate
+    // (steady_max_irregularity, on the ok intervals outside the premature patterns it finds) holds
+    // the rule back there. Counted: intervals flagged in the AF part, with the rule and without it.
     const Record af = load_ltdb("14149");
     std::vector<double> rr = sinus_series(3000, 620.0, 30.0, 20.0, 6.0, 5);
     const std::size_t onset = rr.size();
@@ -762,11 +762,12 @@ TEST_CASE("artifacts: atrial fibrillation after sinus rhythm, the cost of the st
                     "the steady-stretch rule) of %zu\n",
                     streaming ? "stream" : "offline", flags(with, 0, onset), flags(with, onset, n),
                     flags(without, onset, n), n - onset);
-        // Measured: 503 / 197 offline (1.7 % / 0.66 %), 565 / 231 streaming; with no irregularity
-        // gate it was 908 offline, with a 600-interval share window 502 (and 87.9 % instead of
-        // 90.5 % of 14046's V beats).
+        // Measured: 427 / 197 offline (1.4 % / 0.66 %), 466 / 231 streaming; with the gate at 15 %
+        // 561 offline, with no gate 908; gating on all ok intervals' irregularity instead (at 15 %)
+        // was 503, with 90.5 % instead of 91.6 % of 14046's V beats.
         CHECK(flags(with, 0, onset) <= onset / 200);
-        CHECK(flags(with, onset, n) <= (n - onset) / 50);  // <= 2 %
+        CHECK(flags(with, onset, n) <= (n - onset) * 18 / 1000);  // <= 1.8 %
         CHECK(flags(without, onset, n) <= (n - onset) / 100);
     }
 }
+

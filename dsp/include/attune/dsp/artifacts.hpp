@@ -76,13 +76,16 @@
 //     within 4 % of them (a steady stretch: sinus rhythm between ectopic beats; an interval next
 //     to an ectopic beat is never steady). Where the ok reference is not regular (> 6 %) the
 //     premature-beat rule is tried against this one too, provided the rhythm is not atrial
-//     fibrillation: at least 8 % of the last 2400 intervals (~30 min) were steady (AF: 2-3 %;
-//     in 60-interval windows of 14046 a median of 60 %, 5 % of windows below 10 %) and the ok intervals' irregularity is <= 15 % (AF
-//     17-23 %). Cost: at the onset of AF after sinus rhythm the steady reference still holds the
-//     sinus cycle; on 30,000 intervals of 14149's AF after sinus rhythm, 1.7 % are flagged instead
-//     of 0.66 % (tested).
+//     fibrillation: (a) the ok intervals that are neither S nor L of a premature pattern against
+//     the steady reference (in ectopy: the sinus beats; in AF: still the irregular rhythm) vary
+//     by at most 12 % (median beat-to-beat change relative to their median: a few % in sinus
+//     rhythm, ~6 % in resonance breathing's ±150 ms swings, 15-25 % in AF), and (b) at least 8 % of the last 2400 intervals (~30 min)
+//     were steady (AF: 2-3 %; in 60-interval windows of 14046 a median of 60 %, 5 % of windows
+//     below 10 %). Cost: at the onset of AF after sinus rhythm the steady reference still holds
+//     the sinus cycle for a while; on 30,000 intervals of 14149's AF after sinus rhythm, 1.4 %
+//     are flagged instead of 0.66 % (tested).
 //   Measured (tests/dsp/test_artifacts.cpp, offline / stream): LTDB 14046 V beats flagged (either
-//   adjacent interval) 90.5 % / 92.1 % (79.6 / 83.8 % without the steady-stretch reference, 78.3 /
+//   adjacent interval) 91.6 % / 93.2 % (79.6 / 83.8 % without the steady-stretch reference, 78.3 /
 //   82.7 % without the group-beating rule as well), N-N-between-N false flags 0.59 % / 0.61 %; LTDB
 //   14149 (AF all day) N-N-between-N flags 0.78 % / 0.80 % (15.3 / 15.5 % before the AF gate);
 //   rest-rri.txt 31 / 29 of 910 flagged.
@@ -90,8 +93,8 @@
 //   them, and against the median of the surrounding normal intervals 2.3 % have no adjacent
 //   interval off by > 7 % while 12 % of normal intervals are; fusion and late-coupled beats are
 //   invisible in an RR series, and the remaining misses sit in long stretches of chaotic ectopy
-//   that the RR series cannot tell from atrial fibrillation (dropping the AF gates reaches 93 %
-//   and flags 3 % of AF intervals after an onset). Even with an oracle reference (the median of
+//   that the RR series cannot tell from atrial fibrillation (a 15 % gate instead of 12 % reaches
+//   92.5 / 94.0 % and flags 1.9 % of AF intervals after an onset). Even with an oracle reference (the median of
 //   the last 20 N-N intervals chosen with the reference labels), flagging every interval <= (1 -
 //   a) x that reference, plus the long interval after a flagged one, reaches 93.7 % of V beats at
 //   0.9 % N-N-between-N false flags (a = 12 %) and 94.8 % at 1.7 % (a = 10 %) on 14046: 95 % at
@@ -188,16 +191,18 @@ struct ArtifactConfig {
     double group_premature_rel = 0.10;
     double group_consistency_rel = 0.12;
     // Steady-stretch reference (see the header comment): where the ok reference is irregular
-    // (> regularity_rel) but not beyond steady_max_ok_irregularity, the premature-beat rule is also
-    // tried against the median of the last reference_window intervals labelled ok whose neighbours
-    // on both sides are within steady_rel of them, provided at least min_steady_share of the last
-    // rhythm_window intervals (and at least rhythm_min_count observed) are steady like that.
+    // (> regularity_rel), the premature-beat rule is also tried against the median of the last
+    // reference_window intervals labelled ok whose neighbours on both sides are within steady_rel
+    // of them, provided the ok intervals outside the premature patterns it finds vary by at most
+    // steady_max_irregularity (median beat-to-beat change / median) and at least
+    // min_steady_share of the last rhythm_window intervals (with at least rhythm_min_count
+    // observed) are steady.
     bool steady_reference_rule = true;
     double steady_rel = 0.04;
     int rhythm_window = 2400;
     int rhythm_min_count = 60;
     double min_steady_share = 0.08;
-    double steady_max_ok_irregularity = 0.15;
+    double steady_max_irregularity = 0.12;
 };
 
 struct ArtifactCounts {
@@ -283,11 +288,20 @@ public:
     void observe(double before_ms, double rr_ms, double after_ms, bool ok, double steady_rel) noexcept;
     // Share of steady intervals among the last window observed; 0 with fewer than min_count.
     double share(std::size_t min_count) const noexcept;
+    // Once interval rr_ms is decided: whether it is labelled ok, and whether it is the short
+    // interval of a premature pattern against the steady reference (S; the next one is its L).
+    // Ok intervals in no such pattern feed the rhythm reference.
+    void settle(double rr_ms, bool ok, bool steady_pattern) noexcept;
     const SinusReference& reference() const noexcept { return ref_; }
-    void clear_reference() noexcept { ref_.clear(); }
+    // The last ok intervals that are neither S nor L of a premature pattern against the steady
+    // reference: in sinus rhythm with ectopy, the sinus intervals; in atrial fibrillation, still
+    // irregular.
+    const SinusReference& rhythm() const noexcept { return rhythm_; }
+    void clear_references() noexcept;
 
 private:
-    SinusReference ref_;
+    SinusReference ref_, rhythm_;
+    bool prev_pattern_ = false;
     std::vector<std::uint8_t> steady_;
     std::size_t head_ = 0, size_ = 0, count_ = 0;
 };
