@@ -2,6 +2,8 @@
 // the method, the deliberate deviations and how the streaming version differs from the offline one.
 #include <attune/dsp/artifacts.hpp>
 
+#include "common.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -59,9 +61,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kTinyMs = 1e-6;  // keeps normalised values finite when a window has no spread
 
-bool plausible(double ibi_ms) {
-    return std::isfinite(ibi_ms) && ibi_ms >= kMinPlausibleIbiMs && ibi_ms <= kMaxPlausibleIbiMs;
-}
+using detail::plausible_ibi;
 
 // Th from the window's spread (see ThresholdScale). The floor relative to medRR is applied later,
 // when medRR of the interval being decided is known.
@@ -398,7 +398,7 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
     res.classified.reserve(beats.size());
     for (const Beat& b : beats) {
         if (b.ibi_ms == 0.0) continue;
-        const bool ok = plausible(b.ibi_ms);
+        const bool ok = plausible_ibi(b.ibi_ms);
         res.classified.push_back({b.t_s, b.ibi_ms, ok ? IntervalClass::ok : IntervalClass::implausible});
         if (!ok) continue;
         input_of.push_back(res.classified.size() - 1);
@@ -604,7 +604,7 @@ ArtifactStream::Output ArtifactStream::push(double t_s, double ibi_ms, double am
     out_cor_.clear();
     if (ibi_ms == 0.0) return output();  // first beat of a stream: no interval yet
     if (pend_size_ >= kMaxPending) flush_into_output();
-    const bool ok = plausible(ibi_ms);
+    const bool ok = plausible_ibi(ibi_ms);
     pending_[(pend_head_ + pend_size_) % pending_.size()] = {t_s, ibi_ms, ok ? n_ : -1};
     ++pend_size_;
     if (ok) add_plausible(t_s, ibi_ms, amplitude);

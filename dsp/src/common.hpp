@@ -5,7 +5,6 @@
 #include <attune/dsp/types.hpp>
 
 #include <algorithm>
-
 #include <cmath>
 
 namespace attune::dsp::detail {

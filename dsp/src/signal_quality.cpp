@@ -11,13 +11,8 @@ namespace attune::dsp {
 
 namespace {
 ButterworthFilter::Params band(const SignalQuality::Params& p, double fs) {
-    ButterworthFilter::Params b;
-    b.sample_rate_hz = fs;
-    b.type = ButterworthFilter::Type::BandPass;
-    b.low_hz = p.kind == SignalQuality::Kind::Ecg ? 5.0 : 0.5;
-    b.high_hz = std::min(p.kind == SignalQuality::Kind::Ecg ? 15.0 : 8.0, 0.45 * fs);
-    b.order = 2;
-    return b;
+    const bool ecg = p.kind == SignalQuality::Kind::Ecg;
+    return detail::bandpass_params(ecg ? 5.0 : 0.5, ecg ? 15.0 : 8.0, fs);
 }
 constexpr double kDecimatedRateHz = 20.0;
 constexpr double kPeriodicityWindowS = 5.0;
