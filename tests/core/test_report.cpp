@@ -21,6 +21,7 @@
 
 #include "attune/core/pacer.hpp"
 #include "attune/core/pattern.hpp"
+#include "attune/core/recorder.hpp"
 #include "attune/core/report.hpp"
 #include "attune/core/session_data.hpp"
 #include "attune/core/session_format.hpp"
@@ -347,6 +348,39 @@ TEST_CASE("session data: loads every stream of the fixture", "[report]") {
     std::size_t flagged = 0;
     for (const auto& b : d.beats) flagged += b.flag != "ok";
     CHECK(flagged == d.meta.summary.artifacts_flagged);
+}
+
+TEST_CASE("session data: a pacer row whose breath count is not a whole number in range is skipped", "[report]") {
+    // Found by the session_load fuzzer: "1e93" in the breath column was converted to int64
+    // (undefined behaviour). Such a row is damaged; the good rows around it are kept.
+    const fs::path folder = Fixture("breath-count");
+    std::ofstream(folder / "pacer.csv", std::ios::trunc) << "t_s,phase,volume,rate_bpm,breath\n"
+                                                            "0.0,inhale,0.0,6,0\n"
+                                                            "0.1,inhale,0.1,6,1e93\n"
+                                                            "0.2,inhale,0.2,6,-1\n"
+                                                            "0.3,inhale,0.3,6,nan\n"
+                                                            "0.4,inhale,0.4,6,2.5\n"
+                                                            "0.5,inhale,0.5,6,9.3e18\n"
+                                                            "0.6,exhale,0.6,6,3\n"
+                                                            "0.7,exhale,0.5,6,\n";
+    const SessionData d = LoadOk(folder);
+    REQUIRE(d.pacer.size() == 3);
+    CHECK(d.pacer[0].breath == 0);
+    CHECK(d.pacer[1].breath == 3);
+    CHECK(d.pacer[1].t_s == Approx(0.6).margin(1e-12));
+    CHECK(d.pacer[2].breath == 0);  // empty cell: not recorded
+    std::string all;
+    for (const auto& w : d.warnings) all += w + "\n";
+    INFO(all);
+    CHECK(all.find("pacer.csv: 5 malformed row(s) skipped") != std::string::npos);
+    // Recovery's summary reads the same column: the largest valid count, not 1e93 (also UB).
+    CHECK(SummarizeFromStreams(folder).breaths == 3);
+    CHECK(IsBreathCount(0.0));
+    CHECK(IsBreathCount(1e9));
+    CHECK_FALSE(IsBreathCount(-1.0));
+    CHECK_FALSE(IsBreathCount(2.5));
+    CHECK_FALSE(IsBreathCount(1e93));
+    CHECK_FALSE(IsBreathCount(std::nan("")));
 }
 
 TEST_CASE("session data: truncated last lines, missing streams, odd rows", "[report]") {

@@ -729,7 +729,7 @@ RecordedSummary SummarizeFromStreams(const fs::path& folder, std::string* error)
         while (pacer.valid && pacer.Next(t)) {
             seen(t);
             const auto rate = ParseNumber(pacer.Cell(c_rate));
-            if (const auto b = ParseNumber(pacer.Cell(c_breath))) max_breath = std::max(max_breath, *b);
+            if (const auto b = ParseNumber(pacer.Cell(c_breath)); b && IsBreathCount(*b)) max_breath = std::max(max_breath, *b);
             const bool pacing = IsMovingPhase(pacer.Cell(c_phase)) && rate && *rate > 0.0;
             pacer_rows.push_back({t, static_cast<float>(rate.value_or(0.0)), pacing});
         }

@@ -280,6 +280,7 @@ std::optional<SessionData> LoadSession(const std::filesystem::path& folder, std:
         if (!r.Optional("rate_bpm", p.rate_bpm)) return false;
         std::optional<double> breath;
         if (!r.Optional("breath", breath)) return false;
+        if (breath && !IsBreathCount(*breath)) return false;  // a damaged row, see IsBreathCount
         p.breath = breath ? static_cast<std::int64_t>(*breath) : 0;
         d.pacer.push_back(std::move(p));
         return true;

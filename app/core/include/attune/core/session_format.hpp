@@ -31,6 +31,14 @@ namespace attune::core {
 
 inline constexpr int kSessionFormat = 1;
 
+// pacer.csv's `breath` cell read back: the breath count is a whole number a session can reach
+// (one breath a second for 30 years is < 1e9). Anything else (1e93, -1, 2.5, nan) marks a damaged
+// row, never a value to convert (a double beyond the integer's range is undefined behaviour).
+// Both readers (LoadSession, SummarizeFromStreams) use it; found by the session_load fuzzer.
+inline bool IsBreathCount(double breath) {
+    return breath >= 0.0 && breath <= 1e12 && static_cast<double>(static_cast<long long>(breath)) == breath;
+}
+
 struct RecordedSummary {
     double duration_s = 0.0;
     std::size_t beats = 0;                  // accepted (plausible) intervals
