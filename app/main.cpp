@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attune/core/analyze.hpp"
+#include "attune/core/json_text.hpp"
 #include "attune/core/fs_util.hpp"
 #include "attune/core/pattern.hpp"
 #include "attune/core/profiles.hpp"
@@ -44,7 +45,7 @@ int RunAnalyze(const attune::core::AnalyzeOptions& options, const std::string& b
             return 3;
         }
     }
-    if (json) std::cout << attune::core::AnalyzeJson(result).dump() << std::endl;
+    if (json) std::cout << attune::core::DumpJson(AnalyzeJson(result)) << std::endl;
     else std::cout << attune::core::AnalyzeReport(result);
     return 0;
 }
@@ -64,7 +65,7 @@ int RunPorts(bool json) {
                            {"manufacturer", p.info.manufacturer}, {"product", p.info.product},
                            {"serial_number", p.info.serial_number}, {"kind", attune::devices::PortKindName(p.kind)},
                            {"rank", p.score}, {"likely_sensor", attune::core::IsLikelySensorPort(p)}});
-        std::cout << nlohmann::json{{"ports", arr}}.dump() << std::endl;
+        std::cout << attune::core::DumpJson(nlohmann::json{{"ports", arr}}) << std::endl;
         return 0;
     }
     if (ranked.empty()) std::cout << "No serial ports found. Plug the sensor in (and check you are in the dialout group).\n";

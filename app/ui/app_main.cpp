@@ -23,6 +23,7 @@
 #include "imgui_impl_sdl.h"
 #include "imgui_impl_sdlrenderer.h"
 #include "attune/core/analyze.hpp"
+#include "attune/core/json_text.hpp"
 #include "ui/app_state.hpp"
 #include "ui/audio_output.hpp"
 #include "ui/palette.hpp"
@@ -355,7 +356,7 @@ int RunApp(AppState& app, const AppOptions& opt) {
             j["recorded"] = app.session->recorder_error().empty();
         }
         AddAudioJson(app, j);
-        std::cout << j.dump() << std::endl;
+        std::cout << core::DumpJson(j) << std::endl;
     }
     if (!opt.headless)
         if (std::string e = core::SaveSettings(app.config_dir, app.settings); !e.empty())

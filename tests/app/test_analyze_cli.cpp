@@ -147,3 +147,28 @@ TEST_CASE("analyze: bad input is one line on stderr and exit 3; usage errors exi
     CHECK(RunCommand(Analyze(Q(kData / "rr" / "rest-rri.txt") + " --signal xyz 2>&1")).exit_code == 2);
     CHECK(RunCommand(Analyze("--signal rr 2>&1")).exit_code == 2);  // no INPUT
 }
+
+TEST_CASE("analyze --json: bytes that are not UTF-8 in a header cell or file name never end the program",
+          "[analyze][errors]") {
+    // Found by the analyze fuzzer: a Latin-1 header cell reached the JSON's "input" text and
+    // nlohmann::json's dump threw (terminate). Such bytes come out as U+FFFD; the numbers stand.
+    fs::create_directories(kTmp);
+    const fs::path file = kTmp / "r\xe9sum\xe9-\xff.csv";  // a Latin-1 name: valid on Linux
+    {
+        std::ifstream in(kData / "ecg" / "ecg-1000hz.csv");
+        std::string header;
+        std::getline(in, header);  // "ECG"
+        std::ofstream out(file);
+        out << "ECG\xb5V\xd2\xc8\n" << in.rdbuf();
+    }
+    auto r = RunCommand(Analyze(Q(file) + " --signal ecg --rate 1000 --json 2>&1"));
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    const auto j = nlohmann::json::parse(r.output);  // valid UTF-8 JSON, or this throws
+    const std::string input = j.at("input").get<std::string>();
+    CHECK(input.find("ECG\xef\xbf\xbdV") != std::string::npos);  // U+FFFD for the lone 0xB5
+    CHECK(input.find("r\xef\xbf\xbdsum") != std::string::npos);
+    const auto plain = AnalyzeJson(Q(kData / "ecg" / "ecg-1000hz.csv") + " --signal ecg --rate 1000");
+    CHECK(j.at("beats").get<int>() == plain.at("beats").get<int>());
+    CHECK(j.at("rmssd_ms").get<double>() == plain.at("rmssd_ms").get<double>());
+}

@@ -1,4 +1,5 @@
 #include "attune/core/pattern.hpp"
+#include "attune/core/json_text.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -304,7 +305,7 @@ std::string SaveUserPreset(const std::filesystem::path& folder, const BreathPatt
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '-';
     BreathPattern copy = p;
     copy.id = id;
-    return WriteFileAtomic(folder / (id + ".json"), PatternToJson(copy).dump(2) + "\n");
+    return WriteFileAtomic(folder / (id + ".json"), DumpJson(PatternToJson(copy), 2) + "\n");
 }
 
 }  // namespace attune::core

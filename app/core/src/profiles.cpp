@@ -1,4 +1,5 @@
 #include "attune/core/profiles.hpp"
+#include "attune/core/json_text.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -183,7 +184,7 @@ std::string SaveProfileSettings(const fs::path& data_dir, const std::string& nam
     nlohmann::json j = s.other.is_object() ? s.other : nlohmann::json::object();
     j["resonance_rate_bpm"] = s.resonance_rate_bpm ? nlohmann::json(*s.resonance_rate_bpm) : nlohmann::json(nullptr);
     j["notes"] = s.notes;
-    return WriteFileAtomic(ProfileSettingsPath(data_dir, name), j.dump(2) + "\n");
+    return WriteFileAtomic(ProfileSettingsPath(data_dir, name), DumpJson(j, 2) + "\n");
 }
 
 }  // namespace attune::core

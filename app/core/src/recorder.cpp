@@ -1,4 +1,5 @@
 #include "attune/core/recorder.hpp"
+#include "attune/core/json_text.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -408,7 +409,7 @@ bool Recorder::Open(const fs::path& folder, const SessionMeta& meta) {
 }
 
 bool Recorder::WriteMetaFile() {
-    const std::string err = WriteFileAtomic(m_folder / "session.json", SessionMetaToJson(m_meta).dump(2) + "\n");
+    const std::string err = WriteFileAtomic(m_folder / "session.json", DumpJson(SessionMetaToJson(m_meta), 2) + "\n");
     if (err.empty()) return true;
     if (m_error.empty()) m_error = "Could not save the session details: " + err;
     return false;

@@ -1,4 +1,5 @@
 #include "attune/core/report.hpp"
+#include "attune/core/json_text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -1086,7 +1087,7 @@ std::string CopyStream(const std::filesystem::path& from, const std::filesystem:
 
 std::string ExportCsv(const SessionData& data, const std::filesystem::path& out_folder) {
     if (std::string e = MakePrivateDirs(out_folder); !e.empty()) return e;
-    if (std::string e = WriteFileAtomic(out_folder / "session.json", SessionMetaToJson(data.meta).dump(2) + "\n");
+    if (std::string e = WriteFileAtomic(out_folder / "session.json", DumpJson(SessionMetaToJson(data.meta), 2) + "\n");
         !e.empty())
         return e;
 

@@ -1,4 +1,5 @@
 #include "attune/core/session_history.hpp"
+#include "attune/core/json_text.hpp"
 
 #include "json_util.hpp"
 
@@ -61,7 +62,7 @@ std::string SaveJournal(const fs::path& folder, std::optional<int> before, std::
     meta.distress_before = before;
     meta.distress_after = after;
     meta.note = note;
-    if (std::string e = WriteFileAtomic(folder / "session.json", SessionMetaToJson(meta).dump(2) + "\n"); !e.empty())
+    if (std::string e = WriteFileAtomic(folder / "session.json", DumpJson(SessionMetaToJson(meta), 2) + "\n"); !e.empty())
         return "Cannot save the ratings: " + e;
     return {};
 }
@@ -213,7 +214,7 @@ int RunSessionsCli(const fs::path& data_dir, const SessionsCliOptions& o, std::o
         if (o.json) {
             nlohmann::json j = TrendsToJson(t);
             j["profile"] = profile;
-            out << j.dump(2) << "\n";
+            out << DumpJson(j, 2) << "\n";
         } else {
             out << "Trends for \"" << profile << "\"\n";
             PrintTrends(t, out);
@@ -234,7 +235,7 @@ int RunSessionsCli(const fs::path& data_dir, const SessionsCliOptions& o, std::o
                 err << "attune sessions: " << e << "\n";
                 return 3;
             }
-            if (o.json) out << nlohmann::json{{"deleted", o.delete_id}, {"trash_folder", moved.string()}}.dump() << "\n";
+            if (o.json) out << DumpJson(nlohmann::json{{"deleted", o.delete_id}, {"trash_folder", moved.string()}}) << "\n";
             else out << "Moved " << o.delete_id << " to the trash: " << moved.string() << "\n";
             return 0;
         }
@@ -244,7 +245,7 @@ int RunSessionsCli(const fs::path& data_dir, const SessionsCliOptions& o, std::o
             err << "attune sessions: " << e << "\n";
             return 3;
         }
-        if (o.json) out << nlohmann::json{{"exported", o.export_id}, {"folder", written.string()}}.dump() << "\n";
+        if (o.json) out << DumpJson(nlohmann::json{{"exported", o.export_id}, {"folder", written.string()}}) << "\n";
         else out << "Exported " << o.export_id << " to " << written.string() << " (report.html, rr-kubios.txt, rr.txt, csv/)\n";
         return 0;
     }

@@ -1,4 +1,5 @@
 #include "attune/core/session_store.hpp"
+#include "attune/core/json_text.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -397,7 +398,7 @@ std::vector<RecoveryResult> SessionStore::RecoverInterrupted(const std::string& 
             m.ended_utc = FormatUtcIso8601(std::chrono::time_point_cast<std::chrono::system_clock::duration>(fs::file_time_type::clock::to_sys(*latest)));
         }
         const std::string when = ShortLocalTime(m.started_utc);
-        if (std::string err = WriteFileAtomic(e.folder / "session.json", SessionMetaToJson(m).dump(2) + "\n"); !err.empty()) {
+        if (std::string err = WriteFileAtomic(e.folder / "session.json", DumpJson(SessionMetaToJson(m), 2) + "\n"); !err.empty()) {
             r.message = "Could not recover the interrupted session of " + when + ": " + err;
         } else {
             std::error_code ec;
@@ -486,7 +487,7 @@ int SessionsCommand(const fs::path& data_dir, const std::string& profile, bool j
             if (!e.error.empty()) j["error"] = e.error;
             list.push_back(std::move(j));
         }
-        out << nlohmann::json{{"sessions", list}}.dump(2) << "\n";
+        out << DumpJson(nlohmann::json{{"sessions", list}}, 2) << "\n";
         return 0;
     }
 

@@ -1,4 +1,5 @@
 #include "attune/core/settings.hpp"
+#include "attune/core/json_text.hpp"
 
 #include <algorithm>
 
@@ -120,7 +121,7 @@ std::string SaveSettings(const std::filesystem::path& config_dir, const Settings
         j["last_device"] = {{"kind", d.kind}, {"path", d.path}, {"baud", d.baud}, {"usb_vid", d.usb_vid},
                             {"usb_pid", d.usb_pid}, {"serial_number", d.serial_number}, {"description", d.description}};
     }
-    return WriteFileAtomic(config_dir / "settings.json", j.dump(2) + "\n");
+    return WriteFileAtomic(config_dir / "settings.json", DumpJson(j, 2) + "\n");
 }
 
 }  // namespace attune::core
