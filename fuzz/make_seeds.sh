@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 shared="${ATTUNE_SHARED_DATA_DIR:-../../shared/data}"
 c=corpus
-rm -rf "$c"; mkdir -p "$c"/{sensor_decoder,line_framer,text_reader,wfdb,analyze,session_load,preset_json}
+rm -rf "$c"; mkdir -p "$c"/{sensor_decoder,line_framer,text_reader,wfdb,analyze,session_load,preset_json,program_json}
 
 # Sensor lines, one seed per format of shared/PROTOCOLS.md (first two bytes: configuration).
 i=0
@@ -56,4 +56,6 @@ fx=../tests/core/fixtures/session-basic
 
 for f in ../assets/presets/*.json; do cp "$f" "$c/preset_json/$(basename "$f" .json)"; done
 printf '{"preset_id":"custom","show_heart_trace":true,"text_scale":1.2,"custom_pattern":{"id":"c","inhale_s":4,"exhale_s":6,"ramp":{"from_bpm":7,"to_bpm":5,"over_s":120}}}\n' > "$c/preset_json/settings"
+for f in ../assets/programs/*.json; do cp "$f" "$c/program_json/$(basename "$f" .json)"; done
+printf '{"id":"short","name":"Short","description":"d","steps":[{"kind":"arrive","duration_s":20,"prompts":[{"at_s":0,"text":"Arrive"}]},{"kind":"paced","duration_s":40,"preset":"box"},{"kind":"ramp","duration_s":40,"to_bpm":6,"fallback_from_bpm":9},{"kind":"paced","duration_s":30,"pattern":{"id":"p","inhale_s":4,"exhale_s":6}},{"kind":"rating","duration_s":10,"question":"How tense?","key":"distress_after"},{"kind":"closing","duration_s":10}]}\n' > "$c/program_json/short"
 echo "seeds: $(find "$c" -type f | wc -l) files, $(du -sh "$c" | cut -f1)"

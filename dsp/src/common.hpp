@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <string_view>
 
 namespace attune::dsp::detail {
 
@@ -28,6 +30,17 @@ inline ButterworthFilter::Params bandpass_params(double low_hz, double high_hz, 
     b.high_hz = std::min(high_hz, 0.45 * fs);
     b.order = 2;
     return b;
+}
+
+// A piece of the input quoted for an error message: at most max_chars characters (then "..."),
+// anything but printable ASCII shown as '?', so a binary or endless line gives a short, one-line
+// message that cannot upset a terminal (the text_reader fuzzer found a 4 KB cell quoted whole).
+inline std::string quoted(std::string_view token, std::size_t max_chars = 24) {
+    std::string out = "'";
+    for (char c : token.substr(0, max_chars)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+    if (token.size() > max_chars) out += "...";
+    out += "'";
+    return out;
 }
 
 }  // namespace attune::dsp::detail

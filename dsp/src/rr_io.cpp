@@ -1,5 +1,7 @@
 #include "attune/dsp/rr_io.hpp"
 
+#include "common.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -17,15 +19,6 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-// Quotes a bad token for the message, shortened so a binary line stays readable.
-std::string quoted(std::string_view token) {
-    constexpr std::size_t kMax = 24;
-    std::string out = "'";
-    for (char c : token.substr(0, kMax)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-    if (token.size() > kMax) out += "...";
-    out += "'";
-    return out;
-}
 
 }  // namespace
 
@@ -57,11 +50,11 @@ RrFile parse_rr_text(std::string_view text) {
         const char* last = line.data() + line.size();
         const auto [end, ec] = std::from_chars(first, last, value);
         if (ec == std::errc::result_out_of_range) {
-            report(line_no, quoted(line) + " is out of range");
+            report(line_no, detail::quoted(line) + " is out of range");
         } else if (ec != std::errc() || end != last) {
-            report(line_no, quoted(line) + " is not a number of milliseconds");
+            report(line_no, detail::quoted(line) + " is not a number of milliseconds");
         } else if (!std::isfinite(value) || value <= 0.0) {
-            report(line_no, quoted(line) + " is not a positive interval");
+            report(line_no, detail::quoted(line) + " is not a positive interval");
         } else {
             file.ibi_ms.push_back(value);
         }

@@ -1,5 +1,7 @@
 #include "attune/dsp/signal_io.hpp"
 
+#include "common.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -208,7 +210,7 @@ IoResult<TextColumn> parse_text_column(std::string_view text, const TextReadOpti
                     auto it = std::find_if(fields.begin(), fields.end(),
                                            [&](const std::string& h) { return iequals(h, options.column_name); });
                     if (it == fields.end()) {
-                        r.error = "no column named '" + options.column_name + "' in the header (line " +
+                        r.error = "no column named " + detail::quoted(options.column_name) + " in the header (line " +
                                   std::to_string(ln + 1) + ")";
                         return r;
                     }
@@ -222,7 +224,7 @@ IoResult<TextColumn> parse_text_column(std::string_view text, const TextReadOpti
                 continue;
             }
             if (!options.column_name.empty()) {
-                r.error = "column '" + options.column_name + "' requested but the file has no header row";
+                r.error = "column " + detail::quoted(options.column_name) + " requested but the file has no header row";
                 return r;
             }
         } else {
@@ -232,7 +234,7 @@ IoResult<TextColumn> parse_text_column(std::string_view text, const TextReadOpti
         double v = 0.0;
         bool missing = column >= fields.size() || is_missing_token(fields[column]);
         if (!missing && !parse_double(fields[column], v)) {
-            r.error = "line " + std::to_string(ln + 1) + ": cannot read '" + fields[column] + "' as a number";
+            r.error = "line " + std::to_string(ln + 1) + ": cannot read " + detail::quoted(fields[column]) + " as a number";
             return r;
         }
         if (!missing && !std::isfinite(v)) missing = true;
@@ -298,13 +300,13 @@ IoResult<WfdbHeader> parse_wfdb_header(std::string_view text) {
                 if (cut != std::string::npos) fs.resize(cut);
                 if (!parse_double(fs, h.sample_rate_hz) || !(h.sample_rate_hz > 0.0) ||
                     !std::isfinite(h.sample_rate_hz)) {
-                    r.error = where + "bad sampling frequency '" + f[2] + "'";
+                    r.error = where + "bad sampling frequency " + detail::quoted(f[2]);
                     return r;
                 }
             }
             if (f.size() >= 4) {
                 if (!parse_int64(f[3], h.num_samples) || h.num_samples < 0) {
-                    r.error = where + "bad number of samples '" + f[3] + "'";
+                    r.error = where + "bad number of samples " + detail::quoted(f[3]);
                     return r;
                 }
             }
@@ -320,19 +322,19 @@ IoResult<WfdbHeader> parse_wfdb_header(std::string_view text) {
         {
             std::string fmt = f[1];
             if (fmt.find_first_of("x:") != std::string::npos) {
-                r.error = where + "format '" + fmt + "': multiple samples per frame and skew are not supported";
+                r.error = where + "format " + detail::quoted(fmt) + ": multiple samples per frame and skew are not supported";
                 return r;
             }
             const auto plus = fmt.find('+');
             if (plus != std::string::npos) {
                 if (!parse_int64(fmt.substr(plus + 1), s.byte_offset) || s.byte_offset < 0) {
-                    r.error = where + "bad byte offset in '" + fmt + "'";
+                    r.error = where + "bad byte offset in " + detail::quoted(fmt);
                     return r;
                 }
                 fmt.resize(plus);
             }
             if (!parse_int(fmt, s.format)) {
-                r.error = where + "bad format '" + f[1] + "'";
+                r.error = where + "bad format " + detail::quoted(f[1]);
                 return r;
             }
         }
@@ -348,14 +350,14 @@ IoResult<WfdbHeader> parse_wfdb_header(std::string_view text) {
             if (paren != std::string::npos) {
                 const auto close = g.find(')', paren);
                 if (close == std::string::npos || !parse_int(g.substr(paren + 1, close - paren - 1), s.baseline)) {
-                    r.error = where + "bad baseline in '" + f[2] + "'";
+                    r.error = where + "bad baseline in " + detail::quoted(f[2]);
                     return r;
                 }
                 have_baseline = true;
                 g.resize(paren);
             }
             if (!parse_double(g, s.gain) || !std::isfinite(s.gain)) {
-                r.error = where + "bad gain '" + f[2] + "'";
+                r.error = where + "bad gain " + detail::quoted(f[2]);
                 return r;
             }
             if (s.gain == 0.0) s.gain = 200.0;  // WFDB: 0 means uncalibrated, default gain
@@ -363,7 +365,7 @@ IoResult<WfdbHeader> parse_wfdb_header(std::string_view text) {
         auto opt_int = [&](std::size_t i, int& out, bool* flag, const char* what) -> bool {
             if (f.size() <= i) return true;
             if (!parse_int(f[i], out)) {
-                r.error = where + "bad " + what + " '" + f[i] + "'";
+                r.error = where + "bad " + what + " " + detail::quoted(f[i]);
                 return false;
             }
             if (flag) *flag = true;
@@ -463,12 +465,12 @@ IoResult<WfdbRecord> read_wfdb_record(const std::string& hea_path, const WfdbRea
         const std::int64_t offset = sigs[members[0]].byte_offset;
         for (std::size_t m : members)
             if (sigs[m].format != format || sigs[m].byte_offset != offset) {
-                r.error = hea_path + ": signals in '" + file + "' mix formats or offsets (not supported)";
+                r.error = hea_path + ": signals in " + detail::quoted(file) + " mix formats or offsets (not supported)";
                 return r;
             }
         if (format != 212 && format != 16) {
-            r.error = hea_path + ": format " + std::to_string(format) + " of '" + file +
-                      "' is not supported (only 212 and 16)";
+            r.error = hea_path + ": format " + std::to_string(format) + " of " + detail::quoted(file) +
+                      " is not supported (only 212 and 16)";
             return r;
         }
         if (file == "-") {
@@ -484,7 +486,7 @@ IoResult<WfdbRecord> read_wfdb_record(const std::string& hea_path, const WfdbRea
         const std::size_t k = members.size();
         const std::int64_t avail = static_cast<std::int64_t>(bytes.size()) - offset;
         if (avail < 0) {
-            r.error = hea_path + ": '" + file + "' is shorter than its byte offset";
+            r.error = hea_path + ": " + detail::quoted(file) + " is shorter than its byte offset";
             return r;
         }
         // Frames fully present in the file.
@@ -499,7 +501,7 @@ IoResult<WfdbRecord> read_wfdb_record(const std::string& hea_path, const WfdbRea
         if (frames < 0) {
             frames = frames_in_file;
         } else if (frames_in_file < frames) {
-            r.error = hea_path + ": '" + file + "' is truncated: the header announces " + std::to_string(frames) +
+            r.error = hea_path + ": " + detail::quoted(file) + " is truncated: the header announces " + std::to_string(frames) +
                       " samples per signal but the file holds " + std::to_string(frames_in_file);
             return r;
         }

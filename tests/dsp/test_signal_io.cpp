@@ -101,6 +101,24 @@ TEST_CASE("Text: errors are reported, not thrown", "[signal_io]") {
     CHECK_FALSE(read_text_column("/nonexistent/file.csv").ok());
 }
 
+TEST_CASE("Text and WFDB: a bad token is quoted short and printable in the message", "[signal_io]") {
+    // Found by the text_reader fuzzer: a 4 KB binary cell was quoted whole into the one-line
+    // message on stderr. At most 24 characters are quoted, non-printable bytes as '?'.
+    std::string cell = "12\x01\x1b[2J";  // a control byte and a terminal escape
+    cell += std::string(5000, 'x');
+    auto r = parse_text_column("1\n2\n" + cell + "\n4\n");
+    REQUIRE_FALSE(r.ok());
+    INFO(r.error);
+    CHECK(r.error.find("line 3: cannot read '12??[2Jxxxxxxxxxxxxxxxxx...' as a number") != std::string::npos);
+    CHECK(r.error.size() < 80);
+    for (char c : r.error) CHECK((c >= 0x20 && c < 0x7f));
+    auto h = parse_wfdb_header("100 1 360 10\n100.dat 212" + std::string(3000, '\x8c') + " 200 11\n");
+    REQUIRE_FALSE(h.ok());
+    INFO(h.error);
+    CHECK(h.error.find("bad format '212?????") != std::string::npos);
+    CHECK(h.error.size() < 80);
+}
+
 TEST_CASE("Text: the shared recordings", "[signal_io][data]") {
     auto e = read_text_column(kData + "/ecg/ecg-1000hz.csv", by_name("ECG"));
     REQUIRE(e.ok());
