@@ -92,6 +92,18 @@ TEST_CASE("a headless run writes a non-blank screenshot and a JSON summary", "[a
     CHECK(orange > 200);
 }
 
+TEST_CASE("first_frame_ms counts from the app's start, also when a script execs it after other work", "[app][headless]") {
+    // scripts/run builds and then `exec`s the app: the process was created long before Attune
+    // started (/proc/self/stat's start time is the fork's), and first_frame_ms once read 152 s.
+    // Here the shell sleeps 4 s before its exec; the first frame itself takes 0.1-0.3 s (Release),
+    // more under the sanitizers: anything below 3.5 s shows the sleep is not counted.
+    auto r = RunCommand("sleep 4; exec " + Attune("--headless --duration 1 --no-record --json"));
+    REQUIRE(r.exit_code == 0);
+    const double first_ms = nlohmann::json::parse(r.output).at("first_frame_ms").get<double>();
+    CHECK(first_ms > 0.0);
+    CHECK(first_ms < 3500.0);
+}
+
 TEST_CASE("the orb is larger on a full inhale than at the end of an exhale", "[app][headless]") {
     // Coherent 6/min: 5 s in, 5 s out. At 24.9 s the lungs are nearly full, at 29.9 s nearly empty.
     const fs::path in_png = kTmp / "inhale.png", out_png = kTmp / "exhale.png";
