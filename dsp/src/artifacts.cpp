@@ -257,6 +257,66 @@ void SteadyRhythm::observe(double before_ms, double rr_ms, double after_ms, bool
     if (steady && ok) ref_.push(rr_ms);
 }
 
+void PatternMemory::reset(const ArtifactConfig& c) {
+    n_ = 0;
+    ectopic_.clear();
+    normal_.clear();
+    ectopic_total_ = 0;
+    if (!c.pattern_rule || !(c.pattern_cell_rel > 0.0) || !(c.pattern_max_rel > c.pattern_min_rel)) return;
+    const double cells = std::ceil((c.pattern_max_rel - c.pattern_min_rel) / c.pattern_cell_rel);
+    if (!(cells >= 1.0) || cells > 128.0) return;  // at most 128^3 cells (16 MB): otherwise off
+    n_ = static_cast<int>(cells);
+    lo_ = c.pattern_min_rel;
+    width_ = c.pattern_cell_rel;
+    ratio_ = c.pattern_ratio;
+    min_ectopic_ = static_cast<std::size_t>(std::max(c.pattern_min_ectopic, 1));
+    min_local_ = static_cast<std::size_t>(std::max(c.pattern_min_local, 1));
+    const auto total = static_cast<std::size_t>(n_) * static_cast<std::size_t>(n_) * static_cast<std::size_t>(n_);
+    ectopic_.assign(total, 0);
+    normal_.assign(total, 0);
+}
+
+void PatternMemory::clear() noexcept {
+    std::fill(ectopic_.begin(), ectopic_.end(), 0u);
+    std::fill(normal_.begin(), normal_.end(), 0u);
+    ectopic_total_ = 0;
+}
+
+int PatternMemory::cell(double rel) const noexcept {
+    const double x = (rel - lo_) / width_;
+    if (!(x >= 0.0) || !(x < static_cast<double>(n_))) return -1;  // NaN lands here too
+    return static_cast<int>(x);
+}
+
+void PatternMemory::learn(double p_ms, double s_ms, double l_ms, double ref_ms, bool ectopic) noexcept {
+    if (n_ == 0 || !(ref_ms > 0.0)) return;
+    const int a = cell(p_ms / ref_ms), b = cell(s_ms / ref_ms), c = cell(l_ms / ref_ms);
+    if (a < 0 || b < 0 || c < 0) return;
+    const std::size_t at = (static_cast<std::size_t>(a) * static_cast<std::size_t>(n_) + static_cast<std::size_t>(b)) *
+                               static_cast<std::size_t>(n_) + static_cast<std::size_t>(c);
+    auto& count = ectopic ? ectopic_[at] : normal_[at];
+    if (count == std::numeric_limits<std::uint32_t>::max()) return;  // saturated (years of beats)
+    ++count;
+    if (ectopic) ++ectopic_total_;
+}
+
+bool PatternMemory::matches(double p_ms, double s_ms, double l_ms, double ref_ms) const noexcept {
+    if (n_ == 0 || ectopic_total_ < min_ectopic_ || !(ref_ms > 0.0)) return false;
+    const int a = cell(p_ms / ref_ms), b = cell(s_ms / ref_ms), c = cell(l_ms / ref_ms);
+    if (a < 0 || b < 0 || c < 0) return false;
+    std::uint64_t e = 0, nrm = 0;
+    for (int i = std::max(a - 1, 0); i <= std::min(a + 1, n_ - 1); ++i)
+        for (int j = std::max(b - 1, 0); j <= std::min(b + 1, n_ - 1); ++j)
+            for (int k = std::max(c - 1, 0); k <= std::min(c + 1, n_ - 1); ++k) {
+                const std::size_t at = (static_cast<std::size_t>(i) * static_cast<std::size_t>(n_) +
+                                        static_cast<std::size_t>(j)) * static_cast<std::size_t>(n_) +
+                                       static_cast<std::size_t>(k);
+                e += ectopic_[at];
+                nrm += normal_[at];
+            }
+    return e >= min_local_ && static_cast<double>(e) > ratio_ * static_cast<double>(nrm);
+}
+
 double SteadyRhythm::share(std::size_t min_count) const noexcept {
     if (size_ == 0 || size_ < min_count) return 0.0;
     return static_cast<double>(count_) / static_cast<double>(size_);
@@ -363,6 +423,29 @@ bool group_beating(RrAt&& rr_at, const ArtifactConfig& c) {
     return false;
 }
 
+// The recurring-pattern rule (see artifacts.hpp). rr_at, ref_at: the interval and the reference
+// it was judged against at offset o from interval i (NaN outside i's series); cls_at likewise
+// (IntervalClass::implausible outside). cls_at gives the other rules' labels, never this rule's
+// own, so the memory cannot feed on itself.
+//
+// Learning, once i's label is decided: the beat two back, whose neighbours' labels are all final
+// now, is a confirmed premature beat (S and L both ectopic, S < L) or a clean normal beat (its four
+// intervals ok), or neither.
+template <class RrAt, class RefAt, class ClsAt, class ConfirmedAt>
+void learn_pattern(detail::PatternMemory& memory, RrAt&& rr_at, RefAt&& ref_at, ClsAt&& cls_at,
+                   ConfirmedAt&& confirmed_at) {
+    using C = IntervalClass;
+    const bool ectopic = confirmed_at(-2) && cls_at(-1) == C::ectopic && rr_at(-2) < rr_at(-1);
+    const bool normal = cls_at(-2) == C::ok && cls_at(-1) == C::ok;
+    if (ectopic || normal) memory.learn(rr_at(-3), rr_at(-2), rr_at(-1), ref_at(-2), ectopic);
+}
+
+// Whether beat i (ending interval i, still ok) sits where this recording's ectopic beats recur.
+template <class RrAt, class RefAt, class ClsAt>
+bool pattern_match(const detail::PatternMemory& memory, RrAt&& rr_at, RefAt&& ref_at, ClsAt&& cls_at) {
+    return cls_at(0) == IntervalClass::ok && memory.matches(rr_at(-1), rr_at(0), rr_at(1), ref_at(0));
+}
+
 bool is_interpolated(IntervalClass c) {
     return c == IntervalClass::ectopic || c == IntervalClass::too_long ||
            c == IntervalClass::too_short;
@@ -431,7 +514,21 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
                      [&](const detail::SortedWindow& s) { return threshold(s, cfg); });
 
     std::vector<IntervalClass> cls(n, IntervalClass::ok);
-    std::vector<std::uint8_t> candidate(n, 0), consumed(n, 0), forced(n, 0);
+    std::vector<std::uint8_t> candidate(n, 0), consumed(n, 0), forced(n, 0), pattern(n, 0), confirmed(n, 0);
+    std::vector<double> ref_used(n, kNaN);
+    detail::PatternMemory memory;
+    memory.reset(cfg);
+    // Offsets from interval i, NaN (implausible) outside the series.
+    auto at = [n](std::size_t i, int o, auto&& get, auto outside) {
+        const auto k = static_cast<std::ptrdiff_t>(i) + o;
+        return k >= 0 && k < static_cast<std::ptrdiff_t>(n) ? get(static_cast<std::size_t>(k)) : outside;
+    };
+    auto ref_at = [&](std::size_t i) {
+        return [&, i](int o) { return at(i, o, [&](std::size_t k) { return ref_used[k]; }, kNaN); };
+    };
+    auto cls_at = [&](std::size_t i) {
+        return [&, i](int o) { return at(i, o, [&](std::size_t k) { return cls[k]; }, IntervalClass::implausible); };
+    };
     detail::SinusReference sinus;
     sinus.reset(static_cast<std::size_t>(std::max(cfg.reference_window, 1)));
     detail::SteadyRhythm steady;
@@ -453,6 +550,7 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
         v.med0 = med[i];
         v.th2 = th2[i];
         const RefEstimate ok_ref = estimate(sinus, cfg);
+        if (ok_ref.valid) ref_used[i] = ok_ref.ref_ms;
         const bool irregular = irregular_rhythm(ok_ref, cfg);
         const Decision dec = classify(v, candidate[i] != 0, irregular, cfg);
         cls[i] = irregular && dec.cls == IntervalClass::ectopic ? IntervalClass::ok : dec.cls;
@@ -465,12 +563,15 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
         if (pv.flag || group_beating(rr_at, cfg)) {
             if (cls[i] == IntervalClass::ok) cls[i] = IntervalClass::ectopic;
             if (i + 1 < n) forced[i + 1] = 1;
+            confirmed[i] = 1;
         }
         if (cls[i] == IntervalClass::ok && forced[i]) cls[i] = IntervalClass::ectopic;
         if (cls[i] == IntervalClass::ok) sinus.push(rr[i]);
         steady.settle(rr[i], cls[i] == IntervalClass::ok, pv.steady_pattern);
         // Interval i - 1 is final now and its right neighbour known.
         if (i >= 1) steady.observe(rr_at(-2), rr[i - 1], rr[i], cls[i - 1] == IntervalClass::ok, cfg.steady_rel);
+        learn_pattern(memory, rr_at, ref_at(i), cls_at(i),
+                      [&](int o) { return at(i, o, [&](std::size_t k) { return confirmed[k] != 0; }, false); });
         if (i + 1 < n) {
             if (dec.next_candidate) candidate[i + 1] = 1;
             if (dec.consume_next) {
@@ -479,6 +580,16 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
             }
         }
     }
+    // The recurring-pattern rule, offline: the memory has learned the whole recording (as the
+    // centred windows see both sides); a beat is flagged when S and L are both still ok. Its labels
+    // join the others only now: the rule learns from the others alone.
+    for (std::size_t i = 1; i + 1 < n; ++i) {
+        const auto rr_at = [&](int o) { return at(i, o, [&](std::size_t k) { return rr[k]; }, kNaN); };
+        if (pattern[i] || cls[i + 1] != IntervalClass::ok) continue;
+        if (pattern_match(memory, rr_at, ref_at(i), cls_at(i))) pattern[i] = pattern[i + 1] = 1;
+    }
+    for (std::size_t k = 0; k < n; ++k)
+        if (pattern[k] && cls[k] == IntervalClass::ok) cls[k] = IntervalClass::ectopic;
     for (std::size_t k = 0; k < n; ++k) res.classified[input_of[k]].cls = cls[k];
     for (const auto& c : res.classified) res.counts.add(c.cls);
 
@@ -574,6 +685,10 @@ ArtifactStream::ArtifactStream(const ArtifactConfig& cfg) : cfg_(cfg) {
     candidate_.assign(cap, 0);
     consumed_.assign(cap, 0);
     forced_.assign(cap, 0);
+    pattern_.assign(cap, 0);
+    confirmed_.assign(cap, 0);
+    ref_.assign(cap, kNaN);
+    memory_.reset(cfg_);
     sinus_.reset(static_cast<std::size_t>(std::max(cfg_.reference_window, 1)));
     steady_.reset(static_cast<std::size_t>(std::max(cfg_.reference_window, 1)),
                   static_cast<std::size_t>(std::max(cfg_.rhythm_window, 1)));
@@ -587,6 +702,7 @@ ArtifactStream::ArtifactStream(const ArtifactConfig& cfg) : cfg_(cfg) {
 
 void ArtifactStream::reset() {
     win_d_.clear();
+    memory_.clear();
     sinus_.clear();
     steady_.clear();
     win_m_.clear();
@@ -646,7 +762,8 @@ void ArtifactStream::add_plausible(double t_s, double ibi_ms, double amplitude) 
     th1_[s] = threshold(win_d_, cfg_);
     cls_[s] = IntervalClass::ok;
     break_[s] = break_next_ ? 1 : 0;
-    candidate_[s] = consumed_[s] = forced_[s] = 0;
+    candidate_[s] = consumed_[s] = forced_[s] = pattern_[s] = confirmed_[s] = 0;
+    ref_[s] = kNaN;
     break_next_ = false;
     ++n_;
     while (next_median_ + kLookaheadBeats < n_) compute_median_terms(next_median_++);
@@ -713,11 +830,12 @@ void ArtifactStream::decide(std::int64_t i) {
         steady_.clear_references();
         ok_ref = RefEstimate{};  // what an empty reference evaluates to
     }
+    if (ok_ref.valid) ref_[s] = ok_ref.ref_ms;
     const bool next_in_series = i + 1 < n_ && !break_[slot(i + 1)];
     // RR(i + o) within i's series (no break in between), NaN otherwise. The oldest interval of
     // i's series the group-beating rule can read (3 · group_cycles back) is found once here.
     std::int64_t series_first = i;
-    const std::int64_t reach = std::max(3 * cfg_.group_cycles, 2);
+    const std::int64_t reach = std::max(3 * cfg_.group_cycles, 3);
     while (series_first > 0 && i - series_first < reach && !break_[slot(series_first)]) --series_first;
     auto rr_at = [&](int o) {
         const std::int64_t k = i + o;
@@ -731,6 +849,7 @@ void ArtifactStream::decide(std::int64_t i) {
         group_beating(rr_at, cfg_)) {
         if (cls_[s] == IntervalClass::ok) cls_[s] = IntervalClass::ectopic;
         if (next_in_series) forced_[slot(i + 1)] = 1;
+        confirmed_[s] = 1;
     }
     if (cls_[s] == IntervalClass::ok && forced_[s]) cls_[s] = IntervalClass::ectopic;
     if (cls_[s] == IntervalClass::ok) sinus_.push(rr_[s]);
@@ -738,6 +857,16 @@ void ArtifactStream::decide(std::int64_t i) {
     // Interval i - 1 (of this series) is final now and its right neighbour known.
     if (!break_[s]) steady_.observe(rr_at(-2), rr_[slot(i - 1)], rr_[s], cls_[slot(i - 1)] == IntervalClass::ok,
                                     cfg_.steady_rel);
+    // cls_ keeps the other rules' labels (what the pattern memory learns from); pattern_ marks
+    // this rule's own, applied where labels leave (final_label).
+    auto in_series = [&](int o) { return !std::isnan(rr_at(o)); };
+    auto ref_at = [&](int o) { return in_series(o) ? ref_[slot(i + o)] : kNaN; };
+    auto cls_at = [&](int o) { return in_series(o) ? cls_[slot(i + o)] : IntervalClass::implausible; };
+    learn_pattern(memory_, rr_at, ref_at, cls_at, [&](int o) { return in_series(o) && confirmed_[slot(i + o)]; });
+    if (!pattern_[s] && pattern_match(memory_, rr_at, ref_at, cls_at)) {
+        pattern_[s] = 1;
+        if (next_in_series) pattern_[slot(i + 1)] = 1;
+    }
     if (i + 1 < n_) {
         if (dec.next_candidate) candidate_[slot(i + 1)] = 1;
         if (dec.consume_next) {
@@ -747,9 +876,14 @@ void ArtifactStream::decide(std::int64_t i) {
     }
 }
 
+IntervalClass ArtifactStream::final_label(std::int64_t i) const noexcept {
+    const std::size_t s = slot(i);
+    return pattern_[s] && cls_[s] == IntervalClass::ok ? IntervalClass::ectopic : cls_[s];
+}
+
 void ArtifactStream::correct(std::int64_t i) {
     const std::size_t s = slot(i);
-    const IntervalClass c = cls_[s];
+    const IntervalClass c = final_label(i);
     auto emit = [&](double ts, double ibi, double a) {
         out_cor_.push_back({ts, ibi, a, c});
         have_prev_out_ = true;
@@ -799,7 +933,7 @@ void ArtifactStream::emit_ready() {
         if (p.index < 0)
             c = IntervalClass::implausible;
         else if (p.index < next_decide_)
-            c = cls_[slot(p.index)];
+            c = final_label(p.index);
         else
             break;
         out_cls_.push_back({p.t_s, p.ibi_ms, c});

@@ -356,6 +356,7 @@ TEST_CASE("artifacts: sustained bigeminy and trigeminy stay flagged", "[artifact
     ArtifactConfig off;
     off.group_cycles = 0;
     off.steady_reference_rule = false;  // which catches these too (offline 0.996 with it alone)
+    off.pattern_rule = false;           // and so does the recurring-pattern rule
     for (const bool streaming : {false, true}) {
         const ArtifactResult with = streaming ? run_stream(beats) : correct_artifacts(beats);
         const ArtifactResult without = streaming ? run_stream(beats, off) : correct_artifacts(beats, off);
@@ -433,6 +434,9 @@ TEST_CASE("artifacts: dense, mixed ventricular ectopy stays flagged", "[artifact
     const auto beats = to_beats(g.rr);
     ArtifactConfig off;
     off.steady_reference_rule = false;
+    off.pattern_rule = false;  // which learns these beats too
+    ArtifactConfig no_pattern;
+    no_pattern.pattern_rule = false;
     const ArtifactConfig on;
     for (const bool streaming : {false, true}) {
         const ArtifactResult with = streaming ? run_stream(beats, on) : correct_artifacts(beats, on);
@@ -442,10 +446,115 @@ TEST_CASE("artifacts: dense, mixed ventricular ectopy stays flagged", "[artifact
         std::printf("[artifacts] dense mixed ectopy (%s): premature beats flagged %.4f (%.4f without the "
                     "steady-stretch rule), sinus intervals flagged %zu of %zu\n",
                     streaming ? "stream" : "offline", se, se_off, sinus_flagged, sinus_total);
-        // Measured: 0.923 / 0.924 (0.837 / 0.850 without the rule), no sinus interval flagged.
-        CHECK(se >= 0.90);
+        // Measured: 0.990 / 0.987 with every rule (0.923 / 0.924 without the recurring-pattern
+        // rule, 0.837 / 0.850 without it and the steady-stretch rule), no sinus interval flagged.
+        CHECK(se >= 0.97);
         CHECK(se_off <= 0.87);
+        // The recurring-pattern rule's part: the coupling varies, but the premature beats recur in
+        // (P, S, L) / ref where the confirmed ones are, with no sinus beat there.
+        const ArtifactResult np = streaming ? run_stream(beats, no_pattern) : correct_artifacts(beats, no_pattern);
+        CHECK(premature_flagged(g, np) <= 0.94);
+        CHECK(premature_flagged(g, np) + 0.04 <= se);
         CHECK(sinus_flagged <= sinus_total / 100);
+    }
+}
+
+TEST_CASE("artifacts: the pattern memory counts beats per (P, S, L) / ref cell", "[artifacts]") {
+    ArtifactConfig c;  // cells of 0.03 over [0.4, 1.8); >= 100 ectopic learned, >= 5 near, > 0.3 x normal
+    detail::PatternMemory m;
+    m.reset(c);
+    const double ref = 800.0;
+    for (int k = 0; k < 99; ++k) m.learn(800.0, 640.0, 960.0, ref, true);  // P 1.0, S 0.8, L 1.2
+    for (int k = 0; k < 1000; ++k) m.learn(800.0, 800.0, 800.0, ref, false);
+    CHECK(m.ectopic_learned() == 99);
+    CHECK_FALSE(m.matches(800.0, 640.0, 960.0, ref));  // not yet 100 confirmed ectopic beats
+    m.learn(800.0, 640.0, 960.0, ref, true);
+    CHECK(m.matches(800.0, 640.0, 960.0, ref));
+    CHECK(m.matches(800.0, 640.0 + 0.03 * ref, 960.0, ref));  // the neighbouring cell
+    CHECK_FALSE(m.matches(800.0, 640.0 + 0.07 * ref, 960.0, ref));  // two cells away: nothing learned there
+    CHECK_FALSE(m.matches(800.0, 800.0, 800.0, ref));  // where normal beats are
+    CHECK(m.matches(880.0, 704.0, 1056.0, 880.0));     // the same pattern at another heart rate
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    CHECK_FALSE(m.matches(800.0, 640.0, 960.0, nan));  // no reference
+    CHECK_FALSE(m.matches(800.0, 640.0, nan, ref));    // no L yet
+    CHECK_FALSE(m.matches(800.0, 250.0, 960.0, ref));  // S / ref 0.31: outside the grid
+    // Normal beats outweigh: 100 ectopic against 400 normal in the same place (ratio 0.25 < 0.3).
+    for (int k = 0; k < 400; ++k) m.learn(800.0, 640.0, 960.0, ref, false);
+    CHECK_FALSE(m.matches(800.0, 640.0, 960.0, ref));
+    m.clear();
+    CHECK(m.ectopic_learned() == 0);
+    c.pattern_rule = false;
+    m.reset(c);
+    for (int k = 0; k < 200; ++k) m.learn(800.0, 640.0, 960.0, ref, true);
+    CHECK_FALSE(m.matches(800.0, 640.0, 960.0, ref));
+}
+
+TEST_CASE("artifacts: the recurring-pattern rule in restless sinus rhythm, its cost", "[artifacts]") {
+    // Sinus rhythm at 800 ms (±25 ms respiratory) whose beat-to-beat noise alternates every 1500
+    // beats between calm (8 ms) and restless (60 ms: a median beat-to-beat change of ~7 % of the
+    // cycle, on the premature-beat rule's regularity gate). Every 8th-12th beat is a ventricular
+    // premature beat with a fixed coupling (75 % ± 2 % of the cycle) and a full compensatory pause.
+    // The other rules already flag > 98 % of them; what this measures is the cost: in the restless
+    // stretches the premature-beat rule also confirms some sinus beats that happen to be early
+    // then late, the memory learns those with the real ectopic beats, and the rule then flags more
+    // such sinus beats where the gate is shut. Measured: 259 / 272 sinus intervals flagged of 4399
+    // (216 / 231 without the rule), about 1 % more; with pattern_ratio 1 instead of 0.5 it is
+    // 0.4 %, at 94.2 / 94.9 % instead of 94.6 / 95.0 % of LTDB 14046's V beats.
+    const auto calm = sinus_series(12000, 800.0, 0.0, 25.0, 8.0, 91);
+    const auto restless = sinus_series(12000, 800.0, 0.0, 25.0, 60.0, 92);
+    Noise noise(93);
+    GroupBeating g;
+    for (std::size_t k = 0; k < calm.size(); ++k) {
+        const double nn = (k / 1500) % 2 == 0 ? calm[k] : restless[k];
+        if (k > 40 && k % 10 == 0 && noise.uniform() < 0.9) {
+            const double coupling = 0.73 + 0.04 * noise.uniform();
+            g.rr.insert(g.rr.end(), {coupling * nn, (2.0 - coupling) * nn});
+            g.premature.insert(g.premature.end(), {1, 0});
+            ++k;
+        } else {
+            g.rr.push_back(nn);
+            g.premature.push_back(0);
+        }
+    }
+    const auto beats = to_beats(g.rr);
+    ArtifactConfig off;
+    off.pattern_rule = false;
+    for (const bool streaming : {false, true}) {
+        const ArtifactResult with = streaming ? run_stream(beats) : correct_artifacts(beats);
+        const ArtifactResult without = streaming ? run_stream(beats, off) : correct_artifacts(beats, off);
+        const double se = premature_flagged(g, with), se_off = premature_flagged(g, without);
+        const auto [sinus_total, sinus_flagged] = sinus_flags(g, with, 3);
+        const auto [sinus_total_off, sinus_flagged_off] = sinus_flags(g, without, 3);
+        std::printf("[artifacts] recurring ectopy (%s): premature beats flagged %.4f (%.4f without the "
+                    "recurring-pattern rule), sinus intervals flagged %zu of %zu (%zu without)\n",
+                    streaming ? "stream" : "offline", se, se_off, sinus_flagged, sinus_total, sinus_flagged_off);
+        CHECK(se >= 0.99);
+        CHECK(se >= se_off);
+        CHECK(sinus_flagged <= sinus_flagged_off + sinus_total / 60);
+    }
+}
+
+TEST_CASE("artifacts: the recurring-pattern rule stays silent without a body of ectopic beats", "[artifacts]") {
+    // Large sinus arrhythmia (±120 ms at 0.1 Hz, ±60 ms respiratory) with 60 clear premature beats:
+    // fewer than pattern_min_ectopic confirmed, so the labels are exactly those without the rule.
+    auto rr = sinus_series(6000, 900.0, 120.0, 60.0, 10.0, 93);
+    for (std::size_t k = 100; k + 1 < rr.size() && k < 6000; k += 97) {
+        const double nn = rr[k];
+        rr[k] = 0.7 * nn;
+        rr[k + 1] = 1.3 * nn;
+    }
+    const auto beats = to_beats(rr);
+    ArtifactConfig off;
+    off.pattern_rule = false;
+    for (const bool streaming : {false, true}) {
+        const ArtifactResult with = streaming ? run_stream(beats) : correct_artifacts(beats);
+        const ArtifactResult without = streaming ? run_stream(beats, off) : correct_artifacts(beats, off);
+        REQUIRE(with.classified.size() == without.classified.size());
+        std::size_t differ = 0;
+        for (std::size_t i = 0; i < with.classified.size(); ++i)
+            differ += with.classified[i].cls != without.classified[i].cls;
+        CHECK(differ == 0);
+        CHECK(with.counts.ectopic >= 100);  // the premature beats themselves are flagged
     }
 }
 
@@ -671,18 +780,18 @@ TEST_CASE("artifacts: MIT-BIH LTDB 14046, ventricular ectopy", "[artifacts][data
     std::size_t same = 0;
     for (std::size_t i = 0; i < off.classified.size(); ++i) same += off.classified[i].cls == on.classified[i].cls;
     std::printf("    offline/stream label agreement %.4f\n", double(same) / double(off.classified.size()));
-    // Measured (offline / stream): V beats flagged 0.916 / 0.932 (0.796 / 0.838 without the
-    // steady-stretch reference, 0.783 / 0.827 without the group-beating rule as well, 0.618 / 0.698
-    // without any premature-beat rule), isolated V 0.818 / 0.820, isolated and >= 15 % premature
-    // 1.000 / 1.000, N-N between N false flags 0.59 % / 0.61 %. The acceptance target (>= 95 % of V
-    // beats) is not reached: 14 % of 14046's V beats are < 5 % shorter than the interval before
-    // them, and against the median of the surrounding normal intervals 2.3 % of V beats have
-    // neither adjacent interval off by > 7 % while 12 % of N-N intervals between N beats are
-    // (late / fusion beats look like sinus beats in the RR series); the rest sit in long stretches
-    // of chaotic ectopy whose RR series is as irregular as atrial fibrillation (see the
-    // sinus -> AF test for what flagging more there costs).
-    CHECK(so.se() >= 0.91);
-    CHECK(ss.se() >= 0.925);
+    // Measured (offline / stream): V beats flagged 0.946 / 0.950 (0.916 / 0.932 without the
+    // recurring-pattern rule, 0.796 / 0.838 without it and the steady-stretch reference, 0.783 /
+    // 0.827 without the group-beating rule as well, 0.618 / 0.698 without any premature-beat rule),
+    // isolated V 0.825 / 0.827, isolated and >= 15 % premature 1.000 / 1.000, N-N between N false
+    // flags 0.61 % / 0.63 % (0.59 / 0.61 % without the recurring-pattern rule). The streaming
+    // version, what the app runs live, meets the >= 95 % target with 0.1 point to spare; offline is
+    // 0.4 points short. What stays missed: late-coupled and fusion beats (14 % of 14046's V beats
+    // are < 5 % shorter than the interval before them) with no pause the confirmed ones share,
+    // and stretches of chaotic ectopy whose RR series is as irregular as atrial fibrillation (see
+    // the sinus -> AF test for what flagging more there costs).
+    CHECK(so.se() >= 0.94);
+    CHECK(ss.se() >= 0.945);
     CHECK(so.iso_se() >= 0.79);
     CHECK(ss.iso_se() >= 0.79);
     CHECK(so.prem_se() >= 0.97);
