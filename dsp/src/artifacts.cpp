@@ -429,13 +429,12 @@ bool group_beating(RrAt&& rr_at, const ArtifactConfig& c) {
 // own, so the memory cannot feed on itself.
 //
 // Learning, once i's label is decided: the beat two back, whose neighbours' labels are all final
-// now, is a confirmed premature beat (S and L both ectopic, S < L) or a clean normal beat (its four
-// intervals ok), or neither.
-template <class RrAt, class RefAt, class ClsAt, class ConfirmedAt>
-void learn_pattern(detail::PatternMemory& memory, RrAt&& rr_at, RefAt&& ref_at, ClsAt&& cls_at,
-                   ConfirmedAt&& confirmed_at) {
+// now, is a premature beat (S and L both labelled ectopic, S < L), a normal beat (S and L both
+// ok), or neither.
+template <class RrAt, class RefAt, class ClsAt>
+void learn_pattern(detail::PatternMemory& memory, RrAt&& rr_at, RefAt&& ref_at, ClsAt&& cls_at) {
     using C = IntervalClass;
-    const bool ectopic = confirmed_at(-2) && cls_at(-1) == C::ectopic && rr_at(-2) < rr_at(-1);
+    const bool ectopic = cls_at(-2) == C::ectopic && cls_at(-1) == C::ectopic && rr_at(-2) < rr_at(-1);
     const bool normal = cls_at(-2) == C::ok && cls_at(-1) == C::ok;
     if (ectopic || normal) memory.learn(rr_at(-3), rr_at(-2), rr_at(-1), ref_at(-2), ectopic);
 }
@@ -514,7 +513,7 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
                      [&](const detail::SortedWindow& s) { return threshold(s, cfg); });
 
     std::vector<IntervalClass> cls(n, IntervalClass::ok);
-    std::vector<std::uint8_t> candidate(n, 0), consumed(n, 0), forced(n, 0), pattern(n, 0), confirmed(n, 0);
+    std::vector<std::uint8_t> candidate(n, 0), consumed(n, 0), forced(n, 0), pattern(n, 0);
     std::vector<double> ref_used(n, kNaN);
     detail::PatternMemory memory;
     memory.reset(cfg);
@@ -563,15 +562,13 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
         if (pv.flag || group_beating(rr_at, cfg)) {
             if (cls[i] == IntervalClass::ok) cls[i] = IntervalClass::ectopic;
             if (i + 1 < n) forced[i + 1] = 1;
-            confirmed[i] = 1;
         }
         if (cls[i] == IntervalClass::ok && forced[i]) cls[i] = IntervalClass::ectopic;
         if (cls[i] == IntervalClass::ok) sinus.push(rr[i]);
         steady.settle(rr[i], cls[i] == IntervalClass::ok, pv.steady_pattern);
         // Interval i - 1 is final now and its right neighbour known.
         if (i >= 1) steady.observe(rr_at(-2), rr[i - 1], rr[i], cls[i - 1] == IntervalClass::ok, cfg.steady_rel);
-        learn_pattern(memory, rr_at, ref_at(i), cls_at(i),
-                      [&](int o) { return at(i, o, [&](std::size_t k) { return confirmed[k] != 0; }, false); });
+        learn_pattern(memory, rr_at, ref_at(i), cls_at(i));
         if (i + 1 < n) {
             if (dec.next_candidate) candidate[i + 1] = 1;
             if (dec.consume_next) {
@@ -686,7 +683,6 @@ ArtifactStream::ArtifactStream(const ArtifactConfig& cfg) : cfg_(cfg) {
     consumed_.assign(cap, 0);
     forced_.assign(cap, 0);
     pattern_.assign(cap, 0);
-    confirmed_.assign(cap, 0);
     ref_.assign(cap, kNaN);
     memory_.reset(cfg_);
     sinus_.reset(static_cast<std::size_t>(std::max(cfg_.reference_window, 1)));
@@ -762,7 +758,7 @@ void ArtifactStream::add_plausible(double t_s, double ibi_ms, double amplitude) 
     th1_[s] = threshold(win_d_, cfg_);
     cls_[s] = IntervalClass::ok;
     break_[s] = break_next_ ? 1 : 0;
-    candidate_[s] = consumed_[s] = forced_[s] = pattern_[s] = confirmed_[s] = 0;
+    candidate_[s] = consumed_[s] = forced_[s] = pattern_[s] = 0;
     ref_[s] = kNaN;
     break_next_ = false;
     ++n_;
@@ -849,7 +845,6 @@ void ArtifactStream::decide(std::int64_t i) {
         group_beating(rr_at, cfg_)) {
         if (cls_[s] == IntervalClass::ok) cls_[s] = IntervalClass::ectopic;
         if (next_in_series) forced_[slot(i + 1)] = 1;
-        confirmed_[s] = 1;
     }
     if (cls_[s] == IntervalClass::ok && forced_[s]) cls_[s] = IntervalClass::ectopic;
     if (cls_[s] == IntervalClass::ok) sinus_.push(rr_[s]);
@@ -862,7 +857,7 @@ void ArtifactStream::decide(std::int64_t i) {
     auto in_series = [&](int o) { return !std::isnan(rr_at(o)); };
     auto ref_at = [&](int o) { return in_series(o) ? ref_[slot(i + o)] : kNaN; };
     auto cls_at = [&](int o) { return in_series(o) ? cls_[slot(i + o)] : IntervalClass::implausible; };
-    learn_pattern(memory_, rr_at, ref_at, cls_at, [&](int o) { return in_series(o) && confirmed_[slot(i + o)]; });
+    learn_pattern(memory_, rr_at, ref_at, cls_at);
     if (!pattern_[s] && pattern_match(memory_, rr_at, ref_at, cls_at)) {
         pattern_[s] = 1;
         if (next_in_series) pattern_[slot(i + 1)] = 1;

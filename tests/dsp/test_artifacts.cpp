@@ -460,7 +460,7 @@ TEST_CASE("artifacts: dense, mixed ventricular ectopy stays flagged", "[artifact
 }
 
 TEST_CASE("artifacts: the pattern memory counts beats per (P, S, L) / ref cell", "[artifacts]") {
-    ArtifactConfig c;  // cells of 0.03 over [0.4, 1.8); >= 100 ectopic learned, >= 5 near, > 0.3 x normal
+    ArtifactConfig c;  // cells of 0.03 over [0.4, 1.8); >= 100 ectopic learned, >= 3 near, > 0.5 x normal
     detail::PatternMemory m;
     m.reset(c);
     const double ref = 800.0;
@@ -478,7 +478,7 @@ TEST_CASE("artifacts: the pattern memory counts beats per (P, S, L) / ref cell",
     CHECK_FALSE(m.matches(800.0, 640.0, 960.0, nan));  // no reference
     CHECK_FALSE(m.matches(800.0, 640.0, nan, ref));    // no L yet
     CHECK_FALSE(m.matches(800.0, 250.0, 960.0, ref));  // S / ref 0.31: outside the grid
-    // Normal beats outweigh: 100 ectopic against 400 normal in the same place (ratio 0.25 < 0.3).
+    // Normal beats outweigh: 100 ectopic against 400 normal in the same place (100 < 0.5 x 400).
     for (int k = 0; k < 400; ++k) m.learn(800.0, 640.0, 960.0, ref, false);
     CHECK_FALSE(m.matches(800.0, 640.0, 960.0, ref));
     m.clear();
@@ -780,18 +780,18 @@ TEST_CASE("artifacts: MIT-BIH LTDB 14046, ventricular ectopy", "[artifacts][data
     std::size_t same = 0;
     for (std::size_t i = 0; i < off.classified.size(); ++i) same += off.classified[i].cls == on.classified[i].cls;
     std::printf("    offline/stream label agreement %.4f\n", double(same) / double(off.classified.size()));
-    // Measured (offline / stream): V beats flagged 0.946 / 0.950 (0.916 / 0.932 without the
+    // Measured (offline / stream): V beats flagged 0.951 / 0.954 (0.916 / 0.932 without the
     // recurring-pattern rule, 0.796 / 0.838 without it and the steady-stretch reference, 0.783 /
     // 0.827 without the group-beating rule as well, 0.618 / 0.698 without any premature-beat rule),
-    // isolated V 0.825 / 0.827, isolated and >= 15 % premature 1.000 / 1.000, N-N between N false
-    // flags 0.61 % / 0.63 % (0.59 / 0.61 % without the recurring-pattern rule). The streaming
-    // version, what the app runs live, meets the >= 95 % target with 0.1 point to spare; offline is
-    // 0.4 points short. What stays missed: late-coupled and fusion beats (14 % of 14046's V beats
+    // isolated V 0.829 / 0.829, isolated and >= 15 % premature 1.000 / 1.000, N-N between N false
+    // flags 0.61 % / 0.64 % (0.59 / 0.61 % without the recurring-pattern rule): the >= 95 % target
+    // is met, by 0.1 point offline and 0.4 streaming. What stays missed: late-coupled and fusion
+    // beats (14 % of 14046's V beats
     // are < 5 % shorter than the interval before them) with no pause the confirmed ones share,
     // and stretches of chaotic ectopy whose RR series is as irregular as atrial fibrillation (see
     // the sinus -> AF test for what flagging more there costs).
-    CHECK(so.se() >= 0.94);
-    CHECK(ss.se() >= 0.945);
+    CHECK(so.se() >= 0.95);
+    CHECK(ss.se() >= 0.95);
     CHECK(so.iso_se() >= 0.79);
     CHECK(ss.iso_se() >= 0.79);
     CHECK(so.prem_se() >= 0.97);
@@ -875,7 +875,9 @@ TEST_CASE("artifacts: atrial fibrillation after sinus rhythm, the cost of the st
                     "the steady-stretch rule) of %zu\n",
                     streaming ? "stream" : "offline", flags(with, 0, onset), flags(with, onset, n),
                     flags(without, onset, n), n - onset);
-        // Measured: 427 / 197 offline (1.4 % / 0.66 %), 466 / 231 streaming; with the gate at 15 %
+        // Measured: 427 / 197 offline (1.4 % / 0.66 %), 510 / 231 streaming (466 without the
+        // recurring-pattern rule: streaming, it learns the onset's flags as premature beats and
+        // finds 44 more AF beats like them; offline the memory never reaches 100); with the gate at 15 %
         // 561 offline, with no gate 908; gating on all ok intervals' irregularity instead (at 15 %)
         // was 503, with 90.5 % instead of 91.6 % of 14046's V beats.
         CHECK(flags(with, 0, onset) <= onset / 200);
