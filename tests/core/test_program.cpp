@@ -113,6 +113,35 @@ TEST_CASE("a malformed program file gets a message naming the file, the place an
 
 }
 
+TEST_CASE("an absurdly long unknown kind or preset is quoted short, cut on a character boundary", "[program]") {
+    const fs::path dir = kTmp / "long";
+    fs::remove_all(dir);
+    std::string umlauts;
+    for (int k = 0; k < 5000; ++k) umlauts += "\xc3\xa4";  // "ä" x 5000: 10 KB of UTF-8
+    WriteFile(dir / "a-kind.json", R"({"id": "a", "steps": [ {"kind": ")" + umlauts + R"(", "duration_s": 10} ]})");
+    WriteFile(dir / "b-preset.json", R"({"id": "b", "steps": [ {"kind": "paced", "preset": "line\nbreak)" +
+                                         std::string(8000, 'x') + R"(", "duration_s": 60} ]})");
+    WriteFile(dir / "c-pattern.json", R"({"id": "c", "steps": [ {"kind": "paced", "duration_s": 60,
+        "pattern": {"phases": [ {"kind": ")" + umlauts + R"(", "s": 4} ]}} ]})");
+    const auto r = LoadPrograms({dir}, Presets());
+    REQUIRE(r.errors.size() == 3);
+    std::string forty;
+    for (int k = 0; k < 40; ++k) forty += "\xc3\xa4";
+    for (const auto& e : r.errors) {
+        INFO(e.substr(0, 300));
+        CHECK(e.size() < 400);
+        CHECK(e.find('\n') == std::string::npos);
+    }
+    auto has = [&](const std::string& part) {
+        for (const auto& e : r.errors)
+            if (e.find(part) != std::string::npos) return true;
+        return false;
+    };
+    CHECK(has("steps[0].kind: unknown kind '" + forty + "...'"));  // 40 characters, 80 bytes
+    CHECK(has("unknown preset 'line?break" + std::string(30, 'x') + "...'"));
+    CHECK(has("phases[0]: unknown kind '" + forty + "...'"));
+}
+
 TEST_CASE("a user program replaces a shipped one with the same id", "[program]") {
     const fs::path dir = kTmp / "user";
     fs::remove_all(dir);

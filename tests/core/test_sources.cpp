@@ -42,6 +42,20 @@ TEST_CASE("source specs with and without @BAUD: only a given baud turns the baud
     CHECK(b->baud_given);
 }
 
+TEST_CASE("a bad source spec gets a one-line message quoting it short", "[sources]") {
+    std::string err;
+    CHECK_FALSE(ParseSourceSpec("bluetooth", err));
+    CHECK(err.rfind("'bluetooth' is not a source: use sim, auto,", 0) == 0);
+    CHECK_FALSE(ParseSourceSpec("serial:/dev/ttyACM0@96OO", err));
+    CHECK(err == "'96OO' is not a standard baud rate (e.g. 9600, 115200, 250000)");
+    CHECK_FALSE(ParseSourceSpec("replay:/tmp/x.csv@fast", err));
+    CHECK(err == "'fast' is not a replay speed (a number above 0, e.g. 1 or 20)");
+    const std::string junk = "x\n" + std::string(5000, 'y');
+    CHECK_FALSE(ParseSourceSpec(junk, err));
+    CHECK(err.rfind("'x?" + std::string(38, 'y') + "...' is not a source", 0) == 0);
+    CHECK(err.size() < 200);
+}
+
 TEST_CASE("the device the user chose is remembered with its USB identity", "[sources][settings]") {
     const std::vector<devices::RankedPort> ports = {Port("/dev/ttyUSB0", 0x1A86, 0x7523, ""),
                                                     Port("/dev/ttyACM0", 0x2341, 0x0043, "95735353")};

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attune/core/fs_util.hpp"
+#include "json_util.hpp"
 
 namespace attune::core {
 
@@ -176,7 +177,7 @@ std::optional<BreathPattern> PatternFromJson(const nlohmann::json& j, std::strin
                     return std::nullopt;
                 }
                 auto kind = KindFromString(e["kind"].get<std::string>());
-                if (!kind) { error = where + ": unknown kind '" + e["kind"].get<std::string>() + "'"; return std::nullopt; }
+                if (!kind) { error = where + ": unknown kind " + detail::QuotedText(e["kind"].get<std::string>()); return std::nullopt; }
                 Phase ph{*kind, 0.0, DefaultEndVolume(*kind, prev_volume)};
                 if (!ReadNumber(e, "s", ph.duration_s, error)) {
                     if (error.empty()) error = "needs \"s\" (seconds)";

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attune/core/fs_util.hpp"
+#include "json_util.hpp"
 
 namespace attune::core {
 
@@ -83,7 +84,7 @@ void ReadPattern(const nlohmann::json& s, const std::string& where, const std::v
     if (s.contains("preset")) {
         step.preset_id = Text(s, "preset", where);
         const BreathPattern* p = FindPreset(presets, step.preset_id);
-        if (!p) Fail(where + ".preset", "unknown preset '" + step.preset_id + "'");
+        if (!p) Fail(where + ".preset", "unknown preset " + detail::QuotedText(step.preset_id));
         step.pattern = *p;
     } else if (s.contains("pattern")) {
         std::string perr;
@@ -138,7 +139,7 @@ ProgramStep ReadStep(const nlohmann::json& s, const std::string& where, const st
     ProgramStep step;
     const std::string kind = Text(s, "kind", where, true);
     auto k = KindFrom(kind);
-    if (!k) Fail(where + ".kind", "unknown kind '" + kind + "' (arrive, paced, ramp, natural, rest, closing, rating, assessment)");
+    if (!k) Fail(where + ".kind", "unknown kind " + detail::QuotedText(kind) + " (arrive, paced, ramp, natural, rest, closing, rating, assessment)");
     step.kind = *k;
     step.title = Text(s, "title", where);
     if (step.kind == StepKind::Assessment) {

@@ -8,6 +8,7 @@
 #include "attune/devices/serial_transport.hpp"
 #include "attune/devices/simulated_pulse_sensor.hpp"
 #include "attune/devices/tty_transport.hpp"
+#include "json_util.hpp"
 
 namespace attune::core {
 
@@ -31,7 +32,7 @@ std::optional<SourceSpec> ParseSourceSpec(const std::string& text, std::string& 
     }
     const auto colon = text.find(':');
     if (colon == std::string::npos) {
-        error = "'" + text + "' is not a source: use sim, auto, serial:PORT[@BAUD], tty:PATH[@BAUD] or replay:FILE[@SPEED]";
+        error = detail::QuotedText(text) + " is not a source: use sim, auto, serial:PORT[@BAUD], tty:PATH[@BAUD] or replay:FILE[@SPEED]";
         return std::nullopt;
     }
     const std::string kind = text.substr(0, colon);
@@ -42,7 +43,7 @@ std::optional<SourceSpec> ParseSourceSpec(const std::string& text, std::string& 
         rest = rest.substr(0, at);
     }
     if (rest.empty()) {
-        error = "'" + text + "' names no port or file";
+        error = detail::QuotedText(text) + " names no port or file";
         return std::nullopt;
     }
     spec.path = rest;
@@ -52,7 +53,7 @@ std::optional<SourceSpec> ParseSourceSpec(const std::string& text, std::string& 
         if (!suffix.empty()) {
             if (!ParseNumber(suffix, number) || !devices::IsStandardBaud(static_cast<int>(number)) ||
                 number != static_cast<int>(number)) {
-                error = "'" + suffix + "' is not a standard baud rate (e.g. 9600, 115200, 250000)";
+                error = detail::QuotedText(suffix) + " is not a standard baud rate (e.g. 9600, 115200, 250000)";
                 return std::nullopt;
             }
             spec.baud = static_cast<int>(number);
@@ -62,7 +63,7 @@ std::optional<SourceSpec> ParseSourceSpec(const std::string& text, std::string& 
         spec.kind = SourceSpec::Kind::Replay;
         if (!suffix.empty()) {
             if (!ParseNumber(suffix, number) || !(number > 0.0) || number > 10000.0) {
-                error = "'" + suffix + "' is not a replay speed (a number above 0, e.g. 1 or 20)";
+                error = detail::QuotedText(suffix) + " is not a replay speed (a number above 0, e.g. 1 or 20)";
                 return std::nullopt;
             }
             spec.speed = number;
