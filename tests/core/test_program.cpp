@@ -92,11 +92,12 @@ TEST_CASE("a malformed program file gets a message naming the file, the place an
         "pattern": {"phases": [ {"kind": "inhale"} ]}} ]})");
     WriteFile(dir / "g-no-steps.json", R"({"id": "g"})");
     WriteFile(dir / "h-bad-rates.json", R"({"id": "h", "steps": [ {"kind": "assessment", "rates_bpm": [6, "fast"]} ]})");
+    WriteFile(dir / "i-huge-number.json", R"({"id": "i", "steps": [ {"kind": "arrive", "duration_s": 1e999} ]})");
     WriteFile(dir / "z-good.json", R"({"id": "z", "name": "Good", "steps": [ {"kind": "paced", "preset": "box", "duration_s": 60} ]})");
     const auto r = LoadPrograms({dir}, Presets());
     REQUIRE(r.programs.size() == 1);
     CHECK(r.programs[0].id == "z");
-    REQUIRE(r.errors.size() == 8);
+    REQUIRE(r.errors.size() == 9);
     auto has = [&](const std::string& file, const std::string& part) {
         for (const auto& e : r.errors)
             if (e.find(file) != std::string::npos && e.find(part) != std::string::npos) return true;
@@ -110,6 +111,7 @@ TEST_CASE("a malformed program file gets a message naming the file, the place an
     CHECK(has("f-bad-pattern.json", "steps[0].pattern: phases[0]"));
     CHECK(has("g-no-steps.json", "$: missing \"steps\""));
     CHECK(has("h-bad-rates.json", "steps[0].rates_bpm[1]: must be a number"));
+    CHECK(has("i-huge-number.json", ": not valid JSON (a number out of range)"));  // fuzz: was std::terminate
 
 }
 

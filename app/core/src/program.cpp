@@ -280,6 +280,10 @@ ProgramLoadResult LoadPrograms(const std::vector<std::filesystem::path>& folders
                 result.errors.push_back(file.string() + ": line " + std::to_string(line) + ", column " +
                                         std::to_string(col) + ": not valid JSON");
                 continue;
+            } catch (const nlohmann::json::exception&) {
+                // out_of_range 406: a number beyond what a double holds (1e999); it has no position.
+                result.errors.push_back(file.string() + ": not valid JSON (a number out of range)");
+                continue;
             }
             auto p = ProgramFromJson(j, presets, error);
             if (!p) {
