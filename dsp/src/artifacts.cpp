@@ -288,12 +288,23 @@ int PatternMemory::cell(double rel) const noexcept {
     return static_cast<int>(x);
 }
 
+bool PatternMemory::cells(double p_ms, double s_ms, double l_ms, double ref_ms, int (&abc)[3]) const noexcept {
+    if (n_ == 0 || !(ref_ms > 0.0)) return false;
+    abc[0] = cell(p_ms / ref_ms);
+    abc[1] = cell(s_ms / ref_ms);
+    abc[2] = cell(l_ms / ref_ms);
+    return abc[0] >= 0 && abc[1] >= 0 && abc[2] >= 0;
+}
+
+std::size_t PatternMemory::index(int a, int b, int c) const noexcept {
+    const auto n = static_cast<std::size_t>(n_);
+    return (static_cast<std::size_t>(a) * n + static_cast<std::size_t>(b)) * n + static_cast<std::size_t>(c);
+}
+
 void PatternMemory::learn(double p_ms, double s_ms, double l_ms, double ref_ms, bool ectopic) noexcept {
-    if (n_ == 0 || !(ref_ms > 0.0)) return;
-    const int a = cell(p_ms / ref_ms), b = cell(s_ms / ref_ms), c = cell(l_ms / ref_ms);
-    if (a < 0 || b < 0 || c < 0) return;
-    const std::size_t at = (static_cast<std::size_t>(a) * static_cast<std::size_t>(n_) + static_cast<std::size_t>(b)) *
-                               static_cast<std::size_t>(n_) + static_cast<std::size_t>(c);
+    int abc[3];
+    if (!cells(p_ms, s_ms, l_ms, ref_ms, abc)) return;
+    const std::size_t at = index(abc[0], abc[1], abc[2]);
     auto& count = ectopic ? ectopic_[at] : normal_[at];
     if (count == std::numeric_limits<std::uint32_t>::max()) return;  // saturated (years of beats)
     ++count;
@@ -301,16 +312,14 @@ void PatternMemory::learn(double p_ms, double s_ms, double l_ms, double ref_ms, 
 }
 
 bool PatternMemory::matches(double p_ms, double s_ms, double l_ms, double ref_ms) const noexcept {
-    if (n_ == 0 || ectopic_total_ < min_ectopic_ || !(ref_ms > 0.0)) return false;
-    const int a = cell(p_ms / ref_ms), b = cell(s_ms / ref_ms), c = cell(l_ms / ref_ms);
-    if (a < 0 || b < 0 || c < 0) return false;
+    int abc[3];
+    if (ectopic_total_ < min_ectopic_ || !cells(p_ms, s_ms, l_ms, ref_ms, abc)) return false;
+    const auto [a, b, c] = abc;
     std::uint64_t e = 0, nrm = 0;
     for (int i = std::max(a - 1, 0); i <= std::min(a + 1, n_ - 1); ++i)
         for (int j = std::max(b - 1, 0); j <= std::min(b + 1, n_ - 1); ++j)
             for (int k = std::max(c - 1, 0); k <= std::min(c + 1, n_ - 1); ++k) {
-                const std::size_t at = (static_cast<std::size_t>(i) * static_cast<std::size_t>(n_) +
-                                        static_cast<std::size_t>(j)) * static_cast<std::size_t>(n_) +
-                                       static_cast<std::size_t>(k);
+                const std::size_t at = index(i, j, k);
                 e += ectopic_[at];
                 nrm += normal_[at];
             }
@@ -522,6 +531,9 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
         const auto k = static_cast<std::ptrdiff_t>(i) + o;
         return k >= 0 && k < static_cast<std::ptrdiff_t>(n) ? get(static_cast<std::size_t>(k)) : outside;
     };
+    auto rr_from = [&](std::size_t i) {
+        return [&, i](int o) { return at(i, o, [&](std::size_t k) { return rr[k]; }, kNaN); };
+    };
     auto ref_at = [&](std::size_t i) {
         return [&, i](int o) { return at(i, o, [&](std::size_t k) { return ref_used[k]; }, kNaN); };
     };
@@ -553,10 +565,7 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
         const bool irregular = irregular_rhythm(ok_ref, cfg);
         const Decision dec = classify(v, candidate[i] != 0, irregular, cfg);
         cls[i] = irregular && dec.cls == IntervalClass::ectopic ? IntervalClass::ok : dec.cls;
-        auto rr_at = [&](int o) {
-            const auto k = static_cast<std::ptrdiff_t>(i) + o;
-            return k >= 0 && k < static_cast<std::ptrdiff_t>(n) ? rr[static_cast<std::size_t>(k)] : kNaN;
-        };
+        const auto rr_at = rr_from(i);
         const PrematureVerdict pv = premature_verdict(rr[i], i + 1 < n ? rr[i + 1] : kNaN, i > 0 ? rr[i - 1] : kNaN,
                                                       i == 0 || cls[i - 1] == IntervalClass::ok, ok_ref, steady, cfg);
         if (pv.flag || group_beating(rr_at, cfg)) {
@@ -581,9 +590,8 @@ ArtifactResult correct_artifacts(std::span<const Beat> beats, const ArtifactConf
     // centred windows see both sides); a beat is flagged when S and L are both still ok. Its labels
     // join the others only now: the rule learns from the others alone.
     for (std::size_t i = 1; i + 1 < n; ++i) {
-        const auto rr_at = [&](int o) { return at(i, o, [&](std::size_t k) { return rr[k]; }, kNaN); };
         if (pattern[i] || cls[i + 1] != IntervalClass::ok) continue;
-        if (pattern_match(memory, rr_at, ref_at(i), cls_at(i))) pattern[i] = pattern[i + 1] = 1;
+        if (pattern_match(memory, rr_from(i), ref_at(i), cls_at(i))) pattern[i] = pattern[i + 1] = 1;
     }
     for (std::size_t k = 0; k < n; ++k)
         if (pattern[k] && cls[k] == IntervalClass::ok) cls[k] = IntervalClass::ectopic;

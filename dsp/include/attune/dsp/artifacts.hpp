@@ -354,6 +354,9 @@ public:
 
 private:
     int cell(double rel) const noexcept;  // -1 outside the grid
+    // The cells of (P, S, L) / ref; false without a grid, a reference or outside the grid.
+    bool cells(double p_ms, double s_ms, double l_ms, double ref_ms, int (&abc)[3]) const noexcept;
+    std::size_t index(int a, int b, int c) const noexcept;
     std::vector<std::uint32_t> ectopic_, normal_;
     int n_ = 0;
     double lo_ = 0.0, width_ = 1.0, ratio_ = 0.0;
