@@ -54,6 +54,10 @@ TEST_CASE("a bad source spec gets a one-line message quoting it short", "[source
     CHECK_FALSE(ParseSourceSpec(junk, err));
     CHECK(err.rfind("'x?" + std::string(38, 'y') + "...' is not a source", 0) == 0);
     CHECK(err.size() < 200);
+    // Characters beyond ASCII stay (a port or file name in any language); the C1 control CSI
+    // (U+009B, which some terminals obey like ESC [) and a stray byte do not.
+    CHECK_FALSE(ParseSourceSpec("H\xc3\xa4rz\xc2\x9b" "2J\xff", err));
+    CHECK(err.rfind("'H\xc3\xa4rz?2J?' is not a source", 0) == 0);
 }
 
 TEST_CASE("the device the user chose is remembered with its USB identity", "[sources][settings]") {

@@ -14,7 +14,8 @@ inline nlohmann::json Opt(const std::optional<double>& v) { return v ? nlohmann:
 
 // A user's text (a JSON string value, a command-line word) quoted for an error message: at most
 // max_chars characters, then "...", cut on a UTF-8 character boundary so the message stays valid
-// UTF-8 for the UI; control characters (a newline inside a JSON string) shown as '?'. A 10 KB
+// UTF-8 for the UI; control characters (a newline inside a JSON string, and the C1 controls
+// U+0080-U+009F that some terminals obey, e.g. CSI) shown as '?'. A 10 KB
 // unknown preset id then gives a one-line message, not a page.
 inline std::string QuotedText(std::string_view text, std::size_t max_chars = 40) {
     std::string out = "'";
@@ -25,7 +26,8 @@ inline std::string QuotedText(std::string_view text, std::size_t max_chars = 40)
         if (i + len > text.size()) len = text.size() - i;
         bool valid = len > 1 || c < 0x80;
         for (std::size_t k = 1; k < len; ++k) valid = valid && (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
-        if (c < 0x20 || c == 0x7f || !valid) {
+        const bool c1 = valid && len == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0;
+        if (c < 0x20 || c == 0x7f || !valid || c1) {
             out += '?';
             i += valid ? len : 1;
         } else {
